@@ -1,0 +1,50 @@
+// Builds every bundle of ShapeLens with one esbuild call: the VS Code client, the language server,
+// the CLI, the tests and the benchmark. Also copies the tree-sitter wasm files next to the bundles.
+import * as esbuild from 'esbuild';
+import { cpSync, mkdirSync, readdirSync, statSync, chmodSync } from 'node:fs';
+import { join } from 'node:path';
+
+const watch = process.argv.includes('--watch');
+
+/** Every `*.test.ts` under test/, bundled one-to-one into out/test/. */
+function testEntries(dir = 'test') {
+  const out = [];
+  for (const name of readdirSync(dir)) {
+    const p = join(dir, name);
+    if (name === 'fixtures') continue;
+    if (statSync(p).isDirectory()) out.push(...testEntries(p));
+    else if (name.endsWith('.test.ts')) out.push(p);
+  }
+  return out;
+}
+
+const common = {
+  bundle: true,
+  platform: 'node',
+  format: 'cjs',
+  target: 'node20',
+  sourcemap: true,
+  logLevel: 'warning',
+  // web-tree-sitter's ESM build reads import.meta.url; give the CommonJS bundles a real one.
+  define: { 'import.meta.url': '__importMetaUrl' },
+  banner: { js: "const __importMetaUrl = require('url').pathToFileURL(__filename).href;" },
+};
+
+mkdirSync('out', { recursive: true });
+for (const f of ['node_modules/web-tree-sitter/tree-sitter.wasm', 'node_modules/tree-sitter-python/tree-sitter-python.wasm']) {
+  cpSync(f, join('out', f.split('/').pop()));
+}
+
+const builds = [
+  { entryPoints: { 'client/extension': 'client/src/extension.ts' }, external: ['vscode'] },
+  { entryPoints: { 'server/server': 'server/src/server.ts', 'bench/bench': 'test/bench/bench.ts' } },
+  { entryPoints: { 'cli/shapelens': 'server/src/cli/shapelens.ts' }, banner: { js: '#!/usr/bin/env node\n' + common.banner.js } },
+  { entryPoints: Object.fromEntries(testEntries().map((p) => [p.replace(/^test\//, 'test/').replace(/\.ts$/, ''), p])) },
+];
+
+if (watch) {
+  for (const b of builds) await (await esbuild.context({ ...common, ...b, outdir: 'out' })).watch();
+} else {
+  await Promise.all(builds.map((b) => esbuild.build({ ...common, ...b, outdir: 'out' })));
+  chmodSync('out/cli/shapelens.js', 0o755);
+}

@@ -1,0 +1,89 @@
+// Command-line parsing for `shapelens`: flags, input shape specs (`1x3x32x32`, `int64:2x50`) and --kwargs JSON.
+import type { InputSpec } from '../engine/report';
+
+export interface SummaryArgs {
+  command: 'summary';
+  files: string[];
+  model?: string;
+  kwargs?: Record<string, unknown>;
+  inputs?: InputSpec[];
+  json: boolean;
+}
+export type CliArgs = SummaryArgs | { command: 'help' } | { command: 'version' };
+
+export class UsageError extends Error {}
+
+/** `1x3x32x32,int64:2x50` -> input specs. Symbolic dims need the symbolic engine (not yet). */
+export function parseInputs(spec: string): InputSpec[] {
+  return spec.split(',').map((one) => {
+    const m = /^\s*(?:(int64|float32|long|float):)?([^,]+?)\s*$/.exec(one);
+    if (!m) throw new UsageError(`bad --input '${one}': expected something like 1x3x32x32`);
+    const dims = m[2]!.split(/[x×*]/).map((d) => d.trim());
+    const shape = dims.map((d) => {
+      if (/^\d+$/.test(d)) return Number(d);
+      if (/^[A-Za-z_]\w*$/.test(d)) throw new UsageError(`--input '${one}': symbolic dimension '${d}' is not supported yet; give a number (e.g. ${dims.map((x) => (/^\d+$/.test(x) ? x : '1')).join('x')})`);
+      throw new UsageError(`bad --input '${one}': '${d}' is not a dimension`);
+    });
+    if (!shape.length) throw new UsageError(`bad --input '${one}'`);
+    return { shape, dtype: m[1] === 'int64' || m[1] === 'long' ? 'int64' : 'float32' };
+  });
+}
+
+export function parseArgs(argv: string[]): CliArgs {
+  if (!argv.length || argv[0] === '--help' || argv[0] === '-h' || argv[0] === 'help') return { command: 'help' };
+  if (argv[0] === '--version' || argv[0] === '-v') return { command: 'version' };
+  const [cmd, ...rest] = argv;
+  if (cmd !== 'summary') throw new UsageError(`unknown command '${cmd}' (try: shapelens summary FILE --input 1x3x32x32)`);
+  const out: SummaryArgs = { command: 'summary', files: [], json: false };
+  for (let i = 0; i < rest.length; i++) {
+    const a = rest[i]!;
+    const [flag, inline] = a.startsWith('--') && a.includes('=') ? [a.slice(0, a.indexOf('=')), a.slice(a.indexOf('=') + 1)] : [a, undefined];
+    const value = (): string => {
+      const v = inline ?? rest[++i];
+      if (v === undefined) throw new UsageError(`${flag} needs a value`);
+      return v;
+    };
+    switch (flag) {
+      case '--model':
+        out.model = value();
+        break;
+      case '--input':
+        out.inputs = parseInputs(value());
+        break;
+      case '--kwargs': {
+        const raw = value();
+        let v: unknown;
+        try {
+          v = JSON.parse(raw);
+        } catch {
+          throw new UsageError(`--kwargs is not valid JSON: ${raw}`);
+        }
+        if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new UsageError('--kwargs must be a JSON object, e.g. \'{"num_classes": 10}\'');
+        out.kwargs = v as Record<string, unknown>;
+        break;
+      }
+      case '--json':
+        out.json = true;
+        break;
+      default:
+        if (a.startsWith('-')) throw new UsageError(`unknown option '${a}'`);
+        out.files.push(a);
+    }
+  }
+  if (!out.files.length) throw new UsageError('summary needs a FILE');
+  return out;
+}
+
+export const HELP = `shapelens: shapes, parameters, receptive fields and MACs of PyTorch CNNs, without running Python
+
+Usage:
+  shapelens summary FILE... [--model NAME] [--kwargs JSON] [--input SHAPE[,SHAPE...]] [--json]
+
+  --model NAME    a model class, a factory function or a module-level nn.Module variable
+                  (default: every model in the file that can be built without arguments)
+  --kwargs JSON   constructor / factory keyword arguments, e.g. '{"num_classes": 10}'
+  --input SHAPE   e.g. 1x3x32x32; int64:2x50 for token ids; several inputs separated by commas
+                  (default: the file's declaration, def forward(self, x):  # x: [1, 3, 32, 32])
+  --json          print JSON (one object per model; a list when there are several)
+
+Exit status: 0 no errors, 1 shape errors found, 2 usage or file errors.`;

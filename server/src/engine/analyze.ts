@@ -1,0 +1,267 @@
+// The engine's entry point: parse a file, run its top level, find its models, build one, trace its
+// forward over the given input shapes, and turn the trace into a ModelReport. Never throws on user code.
+import type { Expr, PyModule, Range } from './syntax/ast';
+import { copyTree, parseTree } from './syntax/parser';
+import { lowerModule } from './syntax/lower';
+import { Interp, type EngineDiag } from './interp/interpreter';
+import { BudgetExceeded, PyRaise } from './interp/errors';
+import { PyClass, PyDict, PyFloat, PyFunction, PyList, PyObject, PyTuple, Unknown, type Value } from './interp/values';
+import { Tensor, inputTensor } from './torch/tensor';
+import { countParams, namedModules, parametersOf } from './torch/moduleState';
+import { Tracer, type CallRecord } from './trace/tracer';
+import { fieldOf } from './trace/receptiveField';
+import type { Diagnostic, InputSpec, LayerRow, ModelInfo, ModelReport, OutputShape } from './report';
+
+export interface AnalyzeOptions {
+  file: string;
+  /** Class, factory or module-level variable; all listable models when absent. */
+  model?: string;
+  kwargs?: Record<string, unknown>;
+  /** Overrides the input the file declares. */
+  inputs?: InputSpec[];
+}
+
+export interface FileAnalysis {
+  models: ModelInfo[];
+  reports: ModelReport[];
+  /** Diagnostics about the file itself (syntax errors, top-level errors). */
+  diagnostics: Diagnostic[];
+}
+
+/** A parsed and executed file: what every model analysis of it starts from. */
+interface Loaded {
+  mod: PyModule;
+  ip: Interp;
+  models: ModelInfo[];
+}
+
+function load(text: string, file: string): Loaded {
+  const tree = parseTree(text);
+  let mod: PyModule;
+  try {
+    mod = lowerModule(copyTree(tree), text);
+  } finally {
+    tree.delete();
+  }
+  const ip = new Interp(mod, file);
+  ip.runModule();
+  return { mod, ip, models: findModels(mod, ip) };
+}
+
+/** Models a user can pick: module classes and factories callable without arguments, and module-level instances. */
+function findModels(mod: PyModule, ip: Interp): ModelInfo[] {
+  const out: ModelInfo[] = [];
+  for (const s of mod.body) {
+    if (s.k === 'class') {
+      const c = ip.globals.vars.get(s.name);
+      if (c instanceof PyClass && c.isModule && c.def === s) out.push({ name: s.name, kind: 'class', line: s.r.sl + 1 });
+    } else if (s.k === 'def') {
+      const f = ip.globals.vars.get(s.name);
+      if (f instanceof PyFunction && returnsModule(ip, s.body as never, new Set([s.name]))) out.push({ name: s.name, kind: 'factory', line: s.r.sl + 1 });
+    } else if (s.k === 'assign') {
+      for (const t of s.targets) {
+        if (t.k !== 'name') continue;
+        const v = ip.globals.vars.get(t.id);
+        if (v instanceof PyObject && v.module && !out.some((m) => m.name === t.id)) out.push({ name: t.id, kind: 'variable', line: s.r.sl + 1 });
+      }
+    }
+  }
+  return out;
+}
+
+/** Whether a function body returns a module: `return ResNet(...)`, `return nn.Sequential(...)`, or another factory. */
+function returnsModule(ip: Interp, body: import('./syntax/ast').Stmt[], seen: Set<string>): boolean {
+  const callee = (e: Expr): Value | undefined => {
+    if (e.k === 'name') return ip.globals.vars.get(e.id);
+    if (e.k === 'attr') {
+      const o = callee(e.obj);
+      return o && 'members' in (o as object) ? (o as { members: Map<string, Value> }).members.get(e.name) : undefined;
+    }
+    return undefined;
+  };
+  const visit = (stmts: import('./syntax/ast').Stmt[]): boolean =>
+    stmts.some((s) => {
+      if (s.k === 'return' && s.value?.k === 'call') {
+        const c = callee(s.value.fn);
+        if (c instanceof PyClass && c.isModule) return true;
+        if (c instanceof PyFunction && c.def && !seen.has(c.name)) {
+          seen.add(c.name);
+          return returnsModule(ip, c.def.body, seen);
+        }
+      }
+      if (s.k === 'if') return visit(s.body) || visit(s.orelse);
+      if (s.k === 'with' || s.k === 'for' || s.k === 'while') return visit(s.body);
+      if (s.k === 'try') return visit(s.body);
+      return false;
+    });
+  return visit(body);
+}
+
+function constructibleWithoutArgs(ip: Interp, m: ModelInfo): boolean {
+  const v = ip.globals.vars.get(m.name);
+  if (m.kind === 'variable') return true;
+  const params = v instanceof PyFunction ? v.params : v instanceof PyClass ? ((v.lookup('__init__') as PyFunction | undefined)?.params?.slice(1) ?? []) : [];
+  return params.every((p) => p.kind !== 'normal' || p.dflt !== null);
+}
+
+export function listModels(text: string, file: string): { models: ModelInfo[]; diagnostics: Diagnostic[] } {
+  const l = load(text, file);
+  return { models: l.models, diagnostics: fileDiagnostics(l) };
+}
+
+export function analyzeSource(text: string, opts: AnalyzeOptions): FileAnalysis {
+  const l = load(text, opts.file);
+  const diagnostics = fileDiagnostics(l);
+  let chosen: ModelInfo[];
+  if (opts.model) {
+    const found = l.models.find((m) => m.name === opts.model);
+    const v = l.ip.globals.vars.get(opts.model);
+    if (found) chosen = [found];
+    else if (v instanceof PyFunction) chosen = [{ name: opts.model, kind: 'factory', line: (v.def?.r.sl ?? 0) + 1 }];
+    else {
+      diagnostics.push(diag({ sl: 0, sc: 0, el: 0, ec: 1 }, 'error', 'no-model', `No model named '${opts.model}' in ${opts.file}; models here: ${l.models.map((m) => m.name).join(', ') || 'none'}`));
+      return { models: l.models, reports: [], diagnostics };
+    }
+  } else chosen = l.models.filter((m) => constructibleWithoutArgs(l.ip, m));
+  const reports = chosen.map((m) => traceModel(text, opts, m, chosen.length === 1 ? l : load(text, opts.file)));
+  return { models: l.models, reports, diagnostics };
+}
+
+function fileDiagnostics(l: Loaded): Diagnostic[] {
+  const out: Diagnostic[] = l.mod.errors.slice(0, 20).map((e) => diag(e.r, 'error', 'syntax', e.message));
+  for (const d of l.ip.diags) out.push(toDiag(d));
+  return out;
+}
+
+function diag(r: Range, severity: Diagnostic['severity'], code: string, message: string): Diagnostic {
+  return { line: r.sl + 1, column: r.sc + 1, endLine: r.el + 1, endColumn: r.ec + 1, severity, code, message };
+}
+function toDiag(d: EngineDiag): Diagnostic {
+  const out = diag(d.r, d.severity, d.code, d.message);
+  if (d.related?.length) out.related = d.related.map((x) => ({ line: x.r.sl + 1, column: x.r.sc + 1, message: x.message }));
+  return out;
+}
+
+/** Python value from the CLI's --kwargs JSON (lists stand for tuples, as PyTorch accepts either). */
+function fromJson(v: unknown): Value {
+  if (v === null || typeof v === 'boolean' || typeof v === 'string') return v;
+  if (typeof v === 'number') return Number.isInteger(v) ? v : new PyFloat(v);
+  if (Array.isArray(v)) return new PyList(v.map(fromJson));
+  if (typeof v === 'object') {
+    const d = new PyDict();
+    for (const [k, x] of Object.entries(v as Record<string, unknown>)) d.set(k, fromJson(x));
+    return d;
+  }
+  return new Unknown('a JSON value');
+}
+
+/** `# x: [1, 3, 32, 32]` on the forward line or the line after it. */
+export function declaredInputs(mod: PyModule, cls: PyClass | null): InputSpec[] | null {
+  const fwd = cls?.lookup('forward');
+  if (!(fwd instanceof PyFunction) || !fwd.def) return null;
+  const line = fwd.def.r.sl;
+  const names = fwd.params.filter((p) => p.kind === 'normal').slice(1).map((p) => p.name);
+  for (const l of [line, line + 1]) {
+    const c = mod.comments.get(l);
+    if (!c) continue;
+    const found = new Map<string, InputSpec>();
+    for (const m of c.matchAll(/(\w+)\s*:\s*(int64\s*)?[[(]([^\])]*)[\])]/g)) {
+      const dims = m[3]!.split(',').map((s) => s.trim()).filter((s) => s);
+      if (dims.every((d) => /^\d+$/.test(d))) found.set(m[1]!, { shape: dims.map(Number), dtype: m[2] ? 'int64' : 'float32' });
+    }
+    if (found.size && names.every((n) => found.has(n))) return names.map((n) => found.get(n)!);
+  }
+  return null;
+}
+
+function traceModel(text: string, opts: AnalyzeOptions, m: ModelInfo, l: Loaded): ModelReport {
+  const { ip, mod } = l;
+  const report: ModelReport = { model: m.name, file: opts.file, input: [], output: null, params: { total: 0, trainable: 0 }, macs: 0, layers: [], diagnostics: [] };
+  const diagsBefore = ip.diags.length;
+  const modelSite: Range = { sl: m.line - 1, sc: 0, el: m.line - 1, ec: 1 };
+  const finish = (): ModelReport => {
+    report.diagnostics = ip.diags.slice(diagsBefore).map(toDiag);
+    return report;
+  };
+  // Build the model.
+  let root: Value;
+  try {
+    const v = ip.globals.vars.get(m.name);
+    const kw = new Map<string, Value>(Object.entries(opts.kwargs ?? {}).map(([k, x]) => [k, fromJson(x)]));
+    if (m.kind === 'variable') root = v ?? null;
+    else root = ip.call(v ?? null, { pos: [], kw, site: modelSite });
+  } catch (e) {
+    reportThrow(ip, e, modelSite);
+    return finish();
+  }
+  if (!(root instanceof PyObject && root.module)) {
+    ip.report(modelSite, 'information', 'not-a-module', `${m.name} did not produce an nn.Module${root instanceof Unknown ? ` (${root.reason})` : ''}`);
+    return finish();
+  }
+  const modules = namedModules(root);
+  for (const [p, mm] of modules) {
+    mm.module!.path = p;
+    mm.module!.training = false;
+  }
+  report.params = countParams(root);
+  void parametersOf;
+
+  // The input: the caller's, else what the file declares.
+  const specs = opts.inputs ?? declaredInputs(mod, root.cls);
+  if (!specs) {
+    ip.report(modelSite, 'information', 'no-input', `No input shape for ${m.name}: pass --input (e.g. --input 1x3x32x32) or declare it on the forward line: def forward(self, x):  # x: [1, 3, 32, 32]`);
+    return finish();
+  }
+  report.input = specs.map((s) => s.shape);
+  const inputs = specs.map((s, i) => inputTensor(s.shape as number[], s.dtype, i === 0));
+  const tracer = new Tracer(ip);
+  ip.tracer = tracer;
+  const fwd = root.cls.lookup('forward');
+  const callSite: Range = fwd instanceof PyFunction && fwd.def ? fwd.def.nameR : modelSite;
+  try {
+    const out = tracer.callModule(root, { pos: inputs, kw: new Map(), site: callSite });
+    report.output = outputShape(out);
+    if (out instanceof Unknown) ip.report(callSite, 'information', 'unknown-output', `The output of ${m.name} is unknown: ${out.reason}`);
+  } catch (e) {
+    reportThrow(ip, e, callSite);
+  } finally {
+    ip.tracer = null;
+  }
+  const first = specs[0]!;
+  const nsp = first.dtype === 'float32' ? Math.max(0, first.shape.length - 2) : 0;
+  report.layers = tracer.calls.map((c) => row(c, first.shape.length, nsp));
+  report.macs = tracer.calls.filter((c) => c.module.module!.layer).reduce((s, c) => s + c.macs, 0);
+  void text;
+  return finish();
+}
+
+function reportThrow(ip: Interp, e: unknown, fallback: Range): void {
+  if (e instanceof PyRaise) ip.report(e.site ?? fallback, 'error', e.code, `${e.excType}: ${e.message}`, e.related);
+  else if (e instanceof BudgetExceeded) ip.report(e.site ?? fallback, 'warning', 'budget', e.message);
+  else if (e instanceof RangeError) ip.report(fallback, 'warning', 'budget', 'analysis stopped: the model nests too deeply to trace');
+  else throw e;
+}
+
+function outputShape(v: Value | undefined): OutputShape {
+  if (v instanceof Tensor) return v.shape.slice();
+  if (v instanceof PyTuple || v instanceof PyList) return v.items.map(outputShape);
+  return null;
+}
+
+function row(c: CallRecord, inputRank: number, nsp: number): LayerRow {
+  const m = c.module;
+  const out = c.output;
+  const f = out instanceof Tensor ? fieldOf(out, inputRank, nsp) : { rf: null, jump: null };
+  return {
+    path: c.path,
+    type: m.cls.name,
+    output: out === undefined ? null : outputShape(out),
+    params: countParams(m).total,
+    rf: f.rf,
+    jump: f.jump,
+    macs: c.macs,
+    line: m.module!.ctor ? m.module!.ctor.sl + 1 : 0,
+    callLine: c.callLine,
+    depth: c.depth,
+  };
+}

@@ -1,0 +1,5 @@
+// The engine's public surface, shared by the language server, the CLI and the tests.
+// Architecture invariant: nothing under engine/ imports vscode or vscode-languageserver.
+export { loadParser } from './syntax/parser';
+export { analyzeSource, listModels, declaredInputs, type AnalyzeOptions, type FileAnalysis } from './analyze';
+export type * from './report';

@@ -1,0 +1,68 @@
+// The engine's output types: what one traced model looks like to the CLI, the server and the tests.
+// This is the JSON contract of `shapelens summary --json` (see README), so change it with care.
+
+/** A dimension: an integer, or a symbol name when the input left it symbolic (e.g. "N"). */
+export type Dim = number | string;
+export type Shape = Dim[];
+/** A call's output: one tensor, or several for tuple/list returns (nested as returned). */
+export type OutputShape = Shape | OutputShape[] | null;
+
+export type Severity = 'error' | 'warning' | 'information';
+
+/** 1-based lines and columns, end exclusive, as the CLI prints them. */
+export interface Diagnostic {
+  line: number;
+  column: number;
+  endLine: number;
+  endColumn: number;
+  severity: Severity;
+  code: string;
+  message: string;
+  /** Other places that explain the diagnostic (e.g. where the layer was built). */
+  related?: { line: number; column: number; message: string }[];
+}
+
+/** Receptive field of the centre output unit per spatial dim, or 'global' when it covers the whole input. */
+export type RF = number[] | 'global' | null;
+
+export interface LayerRow {
+  /** named_modules() path: "" for the root, "layer1.0.conv1"; null for a functional op. */
+  path: string | null;
+  type: string;
+  output: OutputShape;
+  /** Recursive parameter count of the module, shared tensors counted once. */
+  params: number;
+  rf: RF;
+  /** Effective stride per spatial dim; a fraction string ("1/3") after upsampling when not an integer. */
+  jump: (number | string)[] | null;
+  macs: number;
+  /** Line where the module was constructed (1-based), or 0 when unknown. */
+  line: number;
+  /** Line of the call in forward (1-based). */
+  callLine: number;
+  /** Nesting depth of the call (root = 0), for indented tables. */
+  depth: number;
+}
+
+export interface ModelReport {
+  model: string;
+  file: string;
+  input: Shape[];
+  output: OutputShape;
+  params: { total: number; trainable: number };
+  macs: number;
+  layers: LayerRow[];
+  diagnostics: Diagnostic[];
+}
+
+/** A model the file defines, found without running anything. */
+export interface ModelInfo {
+  name: string;
+  kind: 'class' | 'factory' | 'variable';
+  line: number;
+}
+
+export interface InputSpec {
+  shape: Dim[];
+  dtype: 'float32' | 'int64';
+}

@@ -1,0 +1,74 @@
+// Basic tensor indexing: ints, slices, None, Ellipsis and integer index tensors (`x[:, :, 1:-1]`,
+// `x[..., None]`, `x[0]`). Boolean masks give data-dependent shapes and are reported as unknown.
+import type { Range } from '../syntax/ast';
+import { raise } from '../interp/errors';
+import { PyList, PySlice, PyTuple, Unknown, isInt, typeName, type Value } from '../interp/values';
+import { sliceIndices } from '../interp/items';
+import { ELLIPSIS, type Interp } from '../interp/interpreter';
+import { Fraction } from './fraction';
+import { Tensor, shapeStr, type RFDim } from './tensor';
+
+export function tensorIndex(ip: Interp, t: Tensor, idx: Value, site: Range): Value {
+  const items = idx instanceof PyTuple ? idx.items : [idx];
+  if (items.some((x) => x instanceof Unknown && x !== ELLIPSIS)) return new Unknown('an index that is unknown');
+  const ell = items.indexOf(ELLIPSIS);
+  const consuming = items.filter((x) => x !== null && x !== ELLIPSIS).length;
+  if (consuming > t.rank) raise('IndexError', `too many indices for tensor of dimension ${t.rank} (${consuming} indices into ${shapeStr(t.shape)})`, site, 'index-error');
+  let expanded = items;
+  if (ell >= 0) expanded = [...items.slice(0, ell), ...Array(t.rank - consuming).fill(new PySlice(null, null, null)), ...items.slice(ell + 1)];
+  const shape: number[] = [];
+  const tags: number[] = [];
+  let dep = t.dep;
+  let d = 0;
+  for (const it of expanded) {
+    if (it === null) {
+      shape.push(1);
+      tags.push(-1);
+      continue;
+    }
+    if (d >= t.rank) break;
+    const size = t.shape[d]!;
+    if (isInt(it)) {
+      const i = Number(it);
+      if (i < -size || i >= size) raise('IndexError', `index ${i} is out of bounds for dimension ${d} with size ${size}`, site, 'index-error');
+      d++;
+      continue;
+    }
+    if (it instanceof PySlice) {
+      const ix = sliceIndices(it, size, site);
+      if (!ix) return new Unknown('a slice with unknown bounds');
+      shape.push(ix.length);
+      const tag = t.tags[d]!;
+      tags.push(tag);
+      if (tag >= 0 && dep && dep[tag] && ix.length) {
+        // Cropping shifts which input pixels the centre unit sees; a step widens the grid.
+        const step = isInt(it.step) ? Number(it.step) : 1;
+        const r: RFDim = dep[tag]!;
+        const shift = r.j.toNumber() * ix[0]!;
+        dep = dep.slice();
+        dep[tag] = { st: r.st, a: r.a + shift, b: r.b + shift, j: step === 1 ? r.j : r.j.mul(Fraction.of(step)) };
+      }
+      d++;
+      continue;
+    }
+    if (it instanceof Tensor) {
+      if (it.dtype === 'bool') return ip.unsupported(site, 'boolean-mask indexing (its shape depends on the data)');
+      shape.push(...it.shape);
+      tags.push(...it.shape.map(() => -1));
+      d++;
+      continue;
+    }
+    if (it instanceof PyList) {
+      shape.push(it.items.length);
+      tags.push(-1);
+      d++;
+      continue;
+    }
+    return raise('IndexError', `only integers, slices, None, Ellipsis and integer tensors are valid indices (got ${typeName(it)})`, site, 'index-error');
+  }
+  for (; d < t.rank; d++) {
+    shape.push(t.shape[d]!);
+    tags.push(t.tags[d]!);
+  }
+  return new Tensor(shape, t.dtype, tags, dep);
+}

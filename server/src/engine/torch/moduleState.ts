@@ -1,0 +1,62 @@
+// What an nn.Module instance holds besides ordinary attributes: registered children, parameters and
+// buffers (in registration order, as PyTorch keeps them), where it was built, and for built-in
+// layers their parsed arguments and shape rule.
+import type { Range } from '../syntax/ast';
+import type { CallArgs, PyObject, Value } from '../interp/values';
+import type { Tensor } from './tensor';
+import type { Interp } from '../interp/interpreter';
+
+/** A built-in layer's behaviour once constructed (nn.Conv2d(3, 6, 5) -> its forward shape rule). */
+export interface LayerImpl {
+  /** Shape rule of forward(); throws PyRaise for inputs PyTorch would reject. */
+  forward(ip: Interp, self: PyObject, a: CallArgs): Value;
+  /** Multiply-accumulates of one call, counted as torchinfo does. */
+  macs?(input: Tensor[], output: Tensor): number;
+  /** One-line description of the arguments for hovers and tables, e.g. "3→6, k=5". */
+  describe?(): string;
+}
+
+export class ModuleState {
+  readonly children = new Map<string, PyObject | null>();
+  readonly params = new Map<string, Tensor | null>();
+  readonly buffers = new Map<string, Tensor | null>();
+  layer: LayerImpl | null = null;
+  /** named_modules() path once the root model is built; null for modules not reachable from it. */
+  path: string | null = null;
+  training = true;
+  constructor(readonly ctor: Range | null) {}
+}
+
+/** Every module reachable from root in named_modules() order (shared modules once, first path). */
+export function namedModules(root: PyObject): [string, PyObject][] {
+  const out: [string, PyObject][] = [];
+  const seen = new Set<PyObject>();
+  const walk = (m: PyObject, prefix: string): void => {
+    if (seen.has(m)) return;
+    seen.add(m);
+    out.push([prefix, m]);
+    for (const [name, c] of m.module!.children) if (c) walk(c, prefix ? `${prefix}.${name}` : name);
+  };
+  walk(root, '');
+  return out;
+}
+
+/** parameters(): unique parameter tensors in registration order. */
+export function parametersOf(root: PyObject): Tensor[] {
+  const out: Tensor[] = [];
+  const seen = new Set<Tensor>();
+  for (const [, m] of namedModules(root)) {
+    for (const p of m.module!.params.values()) if (p && !seen.has(p)) (seen.add(p), out.push(p));
+  }
+  return out;
+}
+
+export function countParams(root: PyObject): { total: number; trainable: number } {
+  let total = 0;
+  let trainable = 0;
+  for (const p of parametersOf(root)) {
+    total += p.numel;
+    if (p.param?.requiresGrad !== false) trainable += p.numel;
+  }
+  return { total, trainable };
+}

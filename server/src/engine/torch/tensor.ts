@@ -1,0 +1,109 @@
+// The abstract tensor: a shape, a dtype, and what the receptive-field analysis needs to know
+// (which input spatial dim each tensor dim follows, and which input region the centre unit sees).
+import { Fraction } from './fraction';
+
+export type DType = 'float32' | 'int64' | 'bool';
+
+/**
+ * Dependency of a tensor's centre unit on one spatial dim of the model's first input.
+ * 'ok': the unit at index i sees input positions [a + j·i, b + j·i] (jump j = jn/jd);
+ * 'nonuniform': upsampling made unit spacing uneven, only the jump is meaningful;
+ * 'global': the unit depends on the whole input (global pooling, a squeeze-excitation gate);
+ * 'indep': the field depends on the input size (adaptive pooling to a size > 1).
+ */
+export interface RFDim {
+  st: 'ok' | 'nonuniform' | 'global' | 'indep';
+  a: number;
+  b: number;
+  j: Fraction;
+}
+
+export interface ParamInfo {
+  requiresGrad: boolean;
+}
+
+export class Tensor {
+  /** Set on nn.Parameter tensors: identity matters (shared weights are counted once). */
+  param: ParamInfo | null = null;
+  constructor(
+    public shape: number[],
+    public dtype: DType = 'float32',
+    /** Per tensor dim: the index of the first input's spatial dim it follows, or -1. */
+    public tags: number[] = shape.map(() => -1),
+    /** Per spatial dim of the first input; null when the tensor does not depend on it. */
+    public dep: RFDim[] | null = null,
+  ) {}
+
+  get rank(): number {
+    return this.shape.length;
+  }
+  get numel(): number {
+    let n = 1;
+    for (const d of this.shape) n *= d;
+    return n;
+  }
+}
+
+export function shapeStr(s: readonly number[]): string {
+  return '[' + s.join(', ') + ']';
+}
+
+/** The first model input: every spatial dim tagged, centre unit sees itself. */
+export function inputTensor(shape: number[], dtype: DType, first: boolean): Tensor {
+  if (!first || dtype !== 'float32' || shape.length < 3) return new Tensor(shape, dtype);
+  const tags = shape.map((_, i) => (i >= 2 ? i - 2 : -1));
+  const dep: RFDim[] = shape.slice(2).map(() => ({ st: 'ok', a: 0, b: 0, j: Fraction.ONE }));
+  return new Tensor(shape, dtype, tags, dep);
+}
+
+/** Union of the fields of tensors combined element-wise (residual add, cat, gating). */
+export function unionDep(deps: (RFDim[] | null)[]): RFDim[] | null {
+  const present = deps.filter((d): d is RFDim[] => d !== null);
+  if (!present.length) return null;
+  if (present.length === 1) return present[0]!;
+  const n = Math.min(...present.map((d) => d.length));
+  const out: RFDim[] = [];
+  for (let i = 0; i < n; i++) {
+    const ds = present.map((d) => d[i]!);
+    const local = ds.filter((d) => d.st !== 'global');
+    // The grid of a merged tensor is that of its non-global operands.
+    const j = (local[0] ?? ds[0]!).j;
+    if (ds.some((d) => d.st === 'global')) out.push({ st: 'global', a: 0, b: 0, j });
+    else if (ds.some((d) => d.st === 'indep')) out.push({ st: 'indep', a: 0, b: 0, j });
+    else if (ds.some((d) => d.st === 'nonuniform') || ds.some((d) => !d.j.equals(j))) out.push({ st: 'nonuniform', a: 0, b: 0, j });
+    else out.push({ st: 'ok', a: Math.min(...ds.map((d) => d.a)), b: Math.max(...ds.map((d) => d.b)), j });
+  }
+  return out;
+}
+
+/** Marks spatial dims as seen whole (a reduction or a Linear over them). */
+export function globalize(dep: RFDim[] | null, spatial: Iterable<number>): RFDim[] | null {
+  if (!dep) return null;
+  const out = dep.slice();
+  for (const s of spatial) if (out[s]) out[s] = { ...out[s]!, st: 'global' };
+  return out;
+}
+
+/** The spatial indices carried by the given tensor dims. */
+export function spatialOf(t: Tensor, dims: number[]): number[] {
+  return dims.map((d) => t.tags[d]!).filter((s) => s >= 0);
+}
+
+/** A sliding window (conv or pool) along spatial index s: k, stride, left padding, dilation. */
+export function windowDep(dep: RFDim[] | null, s: number, k: number, stride: number, padLeft: number, dilation: number): RFDim[] | null {
+  if (!dep || s < 0 || !dep[s]) return dep;
+  const d = dep[s]!;
+  const out = dep.slice();
+  const ja = d.j.toNumber();
+  out[s] = { st: d.st, a: d.a - ja * padLeft, b: d.b + ja * (dilation * (k - 1) - padLeft), j: d.j.mul(Fraction.of(stride)) };
+  return out;
+}
+
+/** Upsampling along spatial index s by a rational factor: unit spacing becomes uneven. */
+export function upsampleDep(dep: RFDim[] | null, s: number, factor: Fraction): RFDim[] | null {
+  if (!dep || s < 0 || !dep[s]) return dep;
+  const d = dep[s]!;
+  const out = dep.slice();
+  out[s] = { st: d.st === 'global' || d.st === 'indep' ? d.st : 'nonuniform', a: d.a, b: d.b, j: d.j.div(factor) };
+  return out;
+}

@@ -1,0 +1,48 @@
+// Attribute access on tensors: properties (shape, ndim, dtype, T, ...) and methods, which are the
+// shared op table of ops.ts bound to the tensor.
+import type { Range } from '../syntax/ast';
+import { Builtin, PyTuple, type Value } from '../interp/values';
+import type { Interp } from '../interp/interpreter';
+import { Tensor } from './tensor';
+import { OPS, runOp } from './ops';
+import { transpose, permute } from './shapeOps';
+
+const DTYPE_NAMES: Record<string, string> = { float32: 'torch.float32', int64: 'torch.int64', bool: 'torch.bool' };
+
+export function tensorAttr(ip: Interp, t: Tensor, name: string, r: Range): Value {
+  switch (name) {
+    case 'shape':
+      return new PyTuple(t.shape.slice());
+    case 'ndim':
+      return t.rank;
+    case 'dtype':
+      return DTYPE_NAMES[t.dtype]!;
+    case 'device':
+      return 'cpu';
+    case 'is_cuda':
+      return false;
+    case 'requires_grad':
+      return t.param ? t.param.requiresGrad : false;
+    case 'data':
+      return t;
+    case 'grad':
+      return null;
+    case 'T':
+      return t.rank < 2 ? t : permute(t, t.shape.map((_, i) => t.rank - 1 - i), r);
+    case 'mT':
+      return transpose(t, -2, -1, r);
+  }
+  const def = OPS.get(name);
+  if (def) return new Builtin(`Tensor.${name}`, (a) => runOp(ip, name, def, [t, ...a.pos], a.kw, a.site));
+  return ip.unsupported(r, `the tensor method .${name}()`);
+}
+
+export function setTensorAttr(ip: Interp, t: Tensor, name: string, v: Value, r: Range): void {
+  if (name === 'requires_grad' && typeof v === 'boolean') {
+    if (t.param) t.param.requiresGrad = v;
+    return;
+  }
+  // .data = ..., .grad = None and similar writes do not change shapes.
+  void ip;
+  void r;
+}

@@ -1,0 +1,60 @@
+// Records every module call of a forward pass in execution order (parents before children), as
+// PyTorch's forward hooks would see them: path, output, and the cost of the call.
+import type { CallArgs, PyObject, Value } from '../interp/values';
+import type { Interp } from '../interp/interpreter';
+import { Tensor } from '../torch/tensor';
+
+export interface CallRecord {
+  module: PyObject;
+  path: string;
+  depth: number;
+  callLine: number;
+  inputs: Tensor[];
+  /** Undefined while the call is open (it raised, if it stays so). */
+  output: Value | undefined;
+  macs: number;
+}
+
+export class Tracer {
+  readonly calls: CallRecord[] = [];
+  private depth = 0;
+  /** Where the most recent flatten/view came from, for "Linear in_features" messages. */
+  lastFlatten: string | null = null;
+
+  constructor(private readonly ip: Interp) {}
+
+  noteFlatten(where: string): void {
+    this.lastFlatten = where;
+  }
+
+  callModule(m: PyObject, a: CallArgs): Value {
+    const path = m.module!.path;
+    let rec: CallRecord | null = null;
+    if (path !== null) {
+      rec = { module: m, path, depth: this.depth, callLine: a.site.sl + 1, inputs: a.pos.filter((x): x is Tensor => x instanceof Tensor), output: undefined, macs: 0 };
+      this.calls.push(rec);
+    }
+    this.depth++;
+    let out: Value;
+    try {
+      out = this.ip.callForward(m, a);
+    } finally {
+      this.depth--;
+    }
+    if (rec) {
+      rec.output = out;
+      rec.macs = macsOf(m, rec.inputs, out);
+    }
+    return out;
+  }
+}
+
+/** torchinfo's count: a layer's own rule, else batch x its direct parameters. */
+function macsOf(m: PyObject, inputs: Tensor[], out: Value): number {
+  const layer = m.module!.layer;
+  if (!layer || !(out instanceof Tensor)) return 0;
+  if (layer.macs) return layer.macs(inputs, out);
+  let direct = 0;
+  for (const p of m.module!.params.values()) if (p) direct += p.numel;
+  return direct ? direct * (out.shape[0] ?? 1) : 0;
+}
