@@ -19,6 +19,8 @@ export interface AnalyzeOptions {
   kwargs?: Record<string, unknown>;
   /** Overrides the input the file declares. */
   inputs?: InputSpec[];
+  /** Module mode for the trace (PyTorch's model.eval() / model.train()); eval by default. */
+  mode?: 'eval' | 'train';
 }
 
 export interface FileAnalysis {
@@ -201,7 +203,7 @@ function traceModel(text: string, opts: AnalyzeOptions, m: ModelInfo, l: Loaded)
   const modules = namedModules(root);
   for (const [p, mm] of modules) {
     mm.module!.path = p;
-    mm.module!.training = false;
+    mm.module!.training = opts.mode === 'train';
   }
   report.params = countParams(root);
   void parametersOf;

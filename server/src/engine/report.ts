@@ -33,8 +33,8 @@ export interface LayerRow {
   /** Recursive parameter count of the module, shared tensors counted once. */
   params: number;
   rf: RF;
-  /** Effective stride per spatial dim; a fraction string ("1/3") after upsampling when not an integer. */
-  jump: (number | string)[] | null;
+  /** Effective stride per spatial dim; a fraction string ("1/3") after upsampling when not an integer; null for a dim without a grid (squeezed to one unit). */
+  jump: (number | string | null)[] | null;
   macs: number;
   /** Line where the module was constructed (1-based), or 0 when unknown. */
   line: number;

@@ -1,6 +1,6 @@
 // Python's built-in functions and types, as far as model code uses them (range, len, zip, isinstance, super, ...).
 import { PyRaise, raise } from './errors';
-import { pyEquals, truthy, compare } from './operators';
+import { binop, pyEquals, truthy, compare } from './operators';
 import {
   BoundMethod, Builtin, PyClass, PyDict, PyExceptionValue, PyFloat, PyFunction, PyList, PyObject, PyRange, PySet, PyTuple,
   SuperProxy, Unknown, isInt, isNumber, numVal, repr, typeName, type CallArgs, type Value, PySlice, Namespace,
@@ -140,11 +140,8 @@ export function makeBuiltins(ip: Interp): Map<string, Value> {
   def('sum', (a) => {
     const vals = items(a.pos[0]!, a);
     if (!vals) return new Unknown('sum() of an unknown value');
-    let acc: Value = a.pos[1] ?? 0;
-    for (const v of vals) {
-      if (!isNumber(v) || !isNumber(acc)) return new Unknown('sum() of non-numbers');
-      acc = acc instanceof PyFloat || v instanceof PyFloat ? new PyFloat(numVal(acc) + numVal(v)) : numVal(acc) + numVal(v);
-    }
+    let acc: Value = a.pos[1] ?? a.kw.get('start') ?? 0;
+    for (const v of vals) acc = binop(ip, '+', acc, v, a.site);
     return acc;
   });
   def('abs', (a) => {

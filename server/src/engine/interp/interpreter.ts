@@ -582,9 +582,10 @@ export class Interp {
 
   /** Runs a module's forward (user-defined, or the built-in layer's shape rule). */
   callForward(m: PyObject, a: CallArgs): Value {
+    const ub0 = m.cls.mro.map((c) => unknownBases.get(c)).find((x) => x);
     const fwd = m.cls.lookup('forward');
     if (fwd instanceof PyFunction) return this.callFunction(fwd, { pos: [m, ...a.pos], kw: a.kw, site: a.site });
-    if (m.module?.layer) return m.module.layer.forward(this, m, a);
+    if (ub0 && fwd instanceof Builtin && fwd.name === 'Module.forward') return new Unknown(`a module derived from ${ub0}`);
     if (fwd instanceof Builtin) return this.call(fwd, { pos: [m, ...a.pos], kw: a.kw, site: a.site });
     const ub = unknownBases.get(m.cls) ?? m.cls.mro.map((c) => unknownBases.get(c)).find((x) => x);
     if (ub) return new Unknown(`a module derived from ${ub}`);

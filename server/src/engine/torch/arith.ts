@@ -44,7 +44,9 @@ export function elementwise(ts: Tensor[], site: Range, dtype?: DType): Tensor {
     return tag < 0 ? -1 : tag;
   });
   const dt: DType = dtype ?? (ts.some((t) => t.dtype === 'float32') ? 'float32' : ts.some((t) => t.dtype === 'int64') ? 'int64' : 'bool');
-  return new Tensor(shape, dt, tags, unionDep(ts.map((t) => t.dep)));
+  // The larger operand first: a broadcast gate (x * w) must not lend its grid to the result.
+  const bySize = ts.slice().sort((a, b) => b.numel - a.numel);
+  return new Tensor(shape, dt, tags, unionDep(bySize.map((t) => t.dep)));
 }
 
 function asTensorOperand(v: Value): Tensor | null | Unknown {

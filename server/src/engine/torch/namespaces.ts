@@ -23,7 +23,7 @@ import { roundHalfEven } from '../interp/builtins';
 const registries = new WeakMap<Interp, Map<string, Namespace>>();
 
 /** Python modules that exist but say nothing about shapes: imported quietly as unknown. */
-const QUIET = /^(typing|typing_extensions|__future__|warnings|os|sys|logging|abc|dataclasses|enum|argparse|time|random|re|json|pathlib|itertools|numbers|inspect|collections\.abc)(\.|$)/;
+const QUIET = /^(__future__|warnings|os|sys|logging|abc|dataclasses|enum|argparse|time|random|re|json|pathlib|itertools|numbers|inspect|collections\.abc)(\.|$)/;
 
 /**
  * Resolves `import name` / `from name import ...`. Returns a Namespace, or an Unknown (after an
@@ -217,7 +217,16 @@ function buildRegistry(ip: Interp): Map<string, Namespace> {
     ['copy', fn('copy.copy', (a) => a.pos[0]!)],
   ]));
 
-  for (const ns of [torch, nn, F, init, modules, utils, math, collections, functools, copy, cuda, jit, tutils, ckNs, backends]) reg.set(ns.name, ns);
+  // typing: annotations are ignored, but cast() and TYPE_CHECKING are values.
+  const typing = new Namespace('typing', new Map<string, Value>([
+    ['cast', fn('typing.cast', (a) => a.pos[1] ?? null)],
+    ['TYPE_CHECKING', false],
+  ]));
+  for (const n of ['List', 'Tuple', 'Dict', 'Optional', 'Union', 'Any', 'Callable', 'Type', 'Sequence', 'Iterable', 'Mapping', 'Set', 'ClassVar', 'Final', 'Literal', 'TypeVar', 'Generic', 'Protocol', 'NamedTuple', 'overload', 'Iterator']) {
+    typing.members.set(n, n === 'overload' || n === 'TypeVar' ? fn(`typing.${n}`, (a) => a.pos[0] ?? null) : new Unknown(`typing.${n}`));
+  }
+  reg.set('typing_extensions', new Namespace('typing_extensions', typing.members));
+  for (const ns of [typing, torch, nn, F, init, modules, utils, math, collections, functools, copy, cuda, jit, tutils, ckNs, backends]) reg.set(ns.name, ns);
   reg.set('torch.nn.parameter', nn.members.get('parameter') as Namespace);
   return reg;
 }

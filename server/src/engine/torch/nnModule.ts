@@ -144,6 +144,16 @@ export function defineLayer(ip: Interp, base: PyClass, name: string, spec: Layer
       return null;
     }),
   );
+  // So that subclasses can call super().forward(x) (class CausalConv1d(nn.Conv1d)).
+  cls.attrs.set(
+    'forward',
+    new Builtin(`${name}.forward`, (a) => {
+      const self = a.pos[0] as PyObject;
+      const layer = self.module?.layer;
+      if (!layer) return new Unknown(`${name} was not initialised (missing super().__init__ call?)`);
+      return layer.forward(ip, self, { pos: a.pos.slice(1), kw: a.kw, site: a.site });
+    }),
+  );
   return cls;
 }
 

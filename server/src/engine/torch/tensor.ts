@@ -50,9 +50,10 @@ export function shapeStr(s: readonly number[]): string {
 
 /** The first model input: every spatial dim tagged, centre unit sees itself. */
 export function inputTensor(shape: number[], dtype: DType, first: boolean): Tensor {
-  if (!first || dtype !== 'float32' || shape.length < 3) return new Tensor(shape, dtype);
+  if (dtype !== 'float32' || shape.length < 3) return new Tensor(shape, dtype);
+  // Every image-like input is laid out (N, C, spatial...); only the first one carries a field.
   const tags = shape.map((_, i) => (i >= 2 ? i - 2 : -1));
-  const dep: RFDim[] = shape.slice(2).map(() => ({ st: 'ok', a: 0, b: 0, j: Fraction.ONE }));
+  const dep: RFDim[] | null = first ? shape.slice(2).map(() => ({ st: 'ok', a: 0, b: 0, j: Fraction.ONE })) : null;
   return new Tensor(shape, dtype, tags, dep);
 }
 

@@ -46,6 +46,10 @@ export function defineNorms(ip: Interp, base: PyClass, out: Map<string, PyClass>
           if ((affine || track) && x.shape[1] !== c) {
             layerError(me, s, 'RuntimeError', `${moduleLabel(me)} expects ${c} channels (num_features=${c}), but its input ${shapeStr(x.shape)} has ${x.shape[1]} channels in dim 1`, 'norm-features');
           }
+          // Batch statistics (training, or no running statistics to use) need two values per channel.
+          if ((me.module!.training || !track) && x.numel / (x.shape[1] ?? 1) === 1) {
+            layerError(me, s, 'ValueError', `${moduleLabel(me)}: Expected more than 1 value per channel when training, got input size ${shapeStr(x.shape)}${track ? '' : ' (track_running_stats=False uses batch statistics even in eval mode)'}`, 'norm-batch-stats');
+          }
         }, () => `C=${c}${affine ? '' : ', affine=False'}`);
       },
     }));
@@ -70,6 +74,9 @@ export function defineNorms(ip: Interp, base: PyClass, out: Map<string, PyClass>
           const fd = x.rank - nd - 1;
           if (x.shape[fd] !== c && (affine || track)) {
             layerError(me, s, affine ? 'ValueError' : 'RuntimeError', `${moduleLabel(me)} expects ${c} channels (num_features=${c}) in dim ${fd}, but its input ${shapeStr(x.shape)} has ${x.shape[fd]}`, 'norm-features');
+          }
+          if ((me.module!.training || !track) && x.shape.slice(fd + 1).reduce((p, d) => p * d, 1) === 1) {
+            layerError(me, s, 'ValueError', `${moduleLabel(me)}: Expected more than 1 spatial element when training, got input size ${shapeStr(x.shape)}`, 'norm-batch-stats');
           }
         }, () => `C=${c}${affine ? ', affine' : ''}`);
       },

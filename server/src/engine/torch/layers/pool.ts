@@ -6,6 +6,7 @@ import type { Interp } from '../../interp/interpreter';
 import { bool, int, tuple, type Bound } from '../args';
 import { poolOutSize } from '../window';
 import { Tensor, shapeStr, windowDep, type RFDim } from '../tensor';
+import { Fraction } from '../fraction';
 import { defineLayer, inputOf, layerError, moduleLabel } from '../nnModule';
 
 export interface PoolGeometry {
@@ -73,8 +74,13 @@ export function adaptiveForward(x: Tensor, nd: number, sizes: (number | null)[],
   for (let i = 0; i < nd; i++) {
     if (sizes[i] === null) continue;
     const tag = x.tags[lead + i]!;
-    // Pooling to one element sees the whole input; to a fixed size > 1 the field depends on the input size.
-    if (dep && tag >= 0 && dep[tag]) dep[tag] = { ...(dep[tag] as RFDim), st: sizes[i] === 1 ? 'global' : dep[tag]!.st === 'global' ? 'global' : 'indep' };
+    // Pooling to one element sees the whole input; to a fixed size > 1 the field depends on the
+    // input size. The effective stride grows by in/out, so a later resize back has the right grid.
+    if (dep && tag >= 0 && dep[tag]) {
+      const d = dep[tag] as RFDim;
+      const j = out[i]! > 0 ? d.j.mul(new Fraction(x.shape[lead + i]!, out[i]!)) : d.j;
+      dep[tag] = { ...d, j, st: sizes[i] === 1 || d.st === 'global' ? 'global' : 'indep' };
+    }
   }
   return new Tensor([...x.shape.slice(0, lead), ...out], x.dtype, tags, dep);
 }

@@ -1,0 +1,122 @@
+// The ShapeLens language server: analyses open Python documents with the engine and serves diagnostics,
+// hovers, code lenses, inlay hints and the `shapelens/summary` request (stdio or IPC, chosen by the client).
+import {
+  createConnection,
+  ProposedFeatures,
+  TextDocuments,
+  TextDocumentSyncKind,
+  type CodeLens,
+  type Hover,
+  type InitializeResult,
+  type InlayHint,
+} from 'vscode-languageserver/node';
+import { TextDocument } from 'vscode-languageserver-textdocument';
+import type { SummaryMethod, SummaryParams, SummaryResult } from './protocol';
+import { AnalysisStore, describe, type Analysis } from './lsp/analysisStore';
+import { collectDiagnostics } from './lsp/diagnostics';
+import { hoverAt } from './lsp/hover';
+import { codeLenses } from './lsp/codeLens';
+import { inlayHints } from './lsp/inlayHints';
+import { summaryText } from './lsp/summary';
+import { safeHandler } from './lsp/safe';
+import { isAnalysable } from './lsp/uris';
+
+const SUMMARY: SummaryMethod = 'shapelens/summary';
+
+const connection = createConnection(ProposedFeatures.all);
+const documents = new TextDocuments(TextDocument);
+
+/** Client abilities that decide whether we ask it to re-query lenses and hints after an analysis. */
+const refresh = { codeLens: false, inlayHint: false };
+
+function log(message: string): void {
+  try {
+    connection.console.error(message);
+  } catch {
+    // the connection is closing: drop the message
+  }
+}
+
+/** The document when ShapeLens analyses it (Python, file or untitled URI). */
+function analysable(uri: string): TextDocument | undefined {
+  const doc = documents.get(uri);
+  return doc && isAnalysable(doc.uri, doc.languageId) ? doc : undefined;
+}
+
+const store = new AnalysisStore({
+  document: analysable,
+  log,
+  onAnalyzed: (a: Analysis) => {
+    void connection.sendDiagnostics({ uri: a.uri, version: a.version, diagnostics: collectDiagnostics(a.uri, a.result) });
+    if (refresh.codeLens) void connection.languages.codeLens.refresh().catch(() => undefined);
+    if (refresh.inlayHint) void connection.languages.inlayHint.refresh().catch(() => undefined);
+  },
+});
+
+connection.onInitialize((params): InitializeResult => {
+  const ws = params.capabilities.workspace;
+  refresh.codeLens = !!ws?.codeLens?.refreshSupport;
+  refresh.inlayHint = !!ws?.inlayHint?.refreshSupport;
+  return {
+    capabilities: {
+      textDocumentSync: { openClose: true, change: TextDocumentSyncKind.Incremental },
+      hoverProvider: true,
+      codeLensProvider: { resolveProvider: false },
+      inlayHintProvider: { resolveProvider: false },
+    },
+    serverInfo: { name: 'shapelens', version: '0.1.0' },
+  };
+});
+
+documents.onDidOpen((e) => {
+  if (analysable(e.document.uri)) store.schedule(e.document.uri);
+});
+documents.onDidChangeContent((e) => {
+  if (analysable(e.document.uri)) store.schedule(e.document.uri);
+});
+documents.onDidClose((e) => {
+  store.close(e.document.uri);
+  void connection.sendDiagnostics({ uri: e.document.uri, diagnostics: [] });
+});
+
+connection.onHover(
+  safeHandler(connection, 'hover', null as Hover | null, async (params) => {
+    const doc = analysable(params.textDocument.uri);
+    if (!doc) return null;
+    return hoverAt(doc, await store.get(doc.uri), params.position.line);
+  }),
+);
+
+connection.onCodeLens(
+  safeHandler(connection, 'code lens', [] as CodeLens[], async (params) => {
+    const doc = analysable(params.textDocument.uri);
+    if (!doc) return [];
+    return codeLenses(await store.get(doc.uri));
+  }),
+);
+
+connection.languages.inlayHint.on(
+  safeHandler(connection, 'inlay hints', [] as InlayHint[], async (params) => {
+    const doc = analysable(params.textDocument.uri);
+    if (!doc) return [];
+    return inlayHints(doc, await store.get(doc.uri), params.range);
+  }),
+);
+
+connection.onRequest(
+  SUMMARY,
+  safeHandler(connection, 'summary', { text: 'ShapeLens: the summary failed (see the ShapeLens output channel)' } as SummaryResult, async (params: SummaryParams) => {
+    const uri = params?.uri ?? '';
+    const doc = analysable(uri);
+    if (!doc) return { text: `ShapeLens analyses open Python files; ${uri || 'this document'} is not one.` };
+    return { text: summaryText(await store.get(uri), uri) };
+  }),
+);
+
+connection.onShutdown(() => store.dispose());
+
+process.on('uncaughtException', (err) => log(`ShapeLens: uncaught exception: ${describe(err)}`));
+process.on('unhandledRejection', (err) => log(`ShapeLens: unhandled rejection: ${describe(err)}`));
+
+documents.listen(connection);
+connection.listen();
