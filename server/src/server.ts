@@ -1,6 +1,7 @@
 // The ShapeLens language server: analyses open Python documents with the engine and serves diagnostics,
 // hovers, code lenses, inlay hints and the `shapelens/summary` request (stdio or IPC, chosen by the client).
 import {
+  CodeLensRefreshRequest,
   createConnection,
   ProposedFeatures,
   TextDocuments,
@@ -48,7 +49,7 @@ const store = new AnalysisStore({
   log,
   onAnalyzed: (a: Analysis) => {
     void connection.sendDiagnostics({ uri: a.uri, version: a.version, diagnostics: collectDiagnostics(a.uri, a.result) });
-    if (refresh.codeLens) void connection.languages.codeLens.refresh().catch(() => undefined);
+    if (refresh.codeLens) void connection.sendRequest(CodeLensRefreshRequest.type).catch(() => undefined);
     if (refresh.inlayHint) void connection.languages.inlayHint.refresh().catch(() => undefined);
   },
 });

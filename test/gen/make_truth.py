@@ -288,7 +288,6 @@ class RFMeasure:
         self.C = self.x0.shape[1]
         self.calls = calls
         self.paths = {id(mod): p for p, mod in self.m.named_modules()}
-        self.notes = []
 
     # one pass of the RF model; on_out(k, out) sees every call's output
     def run(self, spatial, batch=1, grad=False, on_out=None, wanted=None):
@@ -521,7 +520,11 @@ class RFMeasure:
             if k not in sels:
                 s.update(status='nograd')
                 continue
-            g = torch.autograd.grad(sels[k] * SEED, x, retain_graph=True, allow_unused=True)[0]
+            try:
+                g = torch.autograd.grad(sels[k] * SEED, x, retain_graph=True, allow_unused=True)[0]
+            except Exception as e:   # e.g. a tensor needed for backward was modified in place
+                s.update(status='failed', note='%s: %s' % (type(e).__name__, first_line(e)[:160]))
+                continue
             fields = self._fields(g, d) if g is not None else [None]
             if fields[0] is None:
                 s.update(status='nograd')
@@ -618,8 +621,13 @@ def run_case(case, do_rf=True):
         c.update(rf_status='na')
     if not (x0.is_floating_point() and 3 <= x0.dim() <= 5):
         return truth
-    meas = RFMeasure(model, inputs, calls)
-    res = meas.measure()
+    try:
+        res = RFMeasure(model, inputs, calls).measure()
+    except Exception as e:     # never lose the shapes because the RF measurement broke
+        note = 'RF measurement failed: %s: %s' % (type(e).__name__, first_line(e)[:160])
+        res = {c['index']: {'rf_status': 'failed', 'rf': None, 'jump': None, 'rf_note': note}
+               for c in calls if isinstance(c['output'], list) and len(c['output']) == x0.dim()
+               and all(isinstance(v, int) for v in c['output'])}
     for c in calls:
         if c['index'] in res:
             c.update(res[c['index']])
@@ -672,7 +680,6 @@ def main():
     t0 = time.time()
     bad = []
     jobs = [(c, not args.no_rf) for c in todo]
-    # slowest cases first keeps both workers busy to the end
     if args.jobs > 1 and len(jobs) > 1:
         pool = multiprocessing.get_context('fork').Pool(args.jobs, maxtasksperchild=8)
         results = pool.imap_unordered(work, jobs)
@@ -697,6 +704,11 @@ def main():
     if pool is not None:
         pool.close()
         pool.join()
+    if not only:   # a full run also removes the truth of cases that no longer exist
+        for name in sorted(os.listdir(TRUTH_DIR)):
+            if name.endswith('.json') and name[:-5] not in ids:
+                os.remove(os.path.join(TRUTH_DIR, name))
+                print('removed stale %s' % name)
     print('%d cases in %.1fs' % (len(todo), time.time() - t0))
     if bad:
         print('!! %d case(s) misbehaved: %s' % (len(bad), ', '.join(sorted(bad))))

@@ -38,7 +38,7 @@ async function summary(args: SummaryArgs): Promise<number> {
     // File-level diagnostics (syntax errors, top-level failures) belong to every model of the file.
     for (const r of res.reports) r.diagnostics = dedupe([...fileDiags, ...r.diagnostics]);
     if (!res.reports.length) {
-      const none: ModelReport = { model: args.model ?? '', file, input: [], output: null, params: { total: 0, trainable: 0 }, macs: 0, layers: [], diagnostics: dedupe(fileDiags) };
+      const none: ModelReport = { model: args.model ?? '', file, input: [], output: null, params: { total: 0, trainable: 0 }, macs: 0, layers: [], values: [], diagnostics: dedupe(fileDiags) };
       none.diagnostics.push({ line: 1, column: 1, endLine: 1, endColumn: 1, severity: 'information', code: 'no-model', message: `No nn.Module model found in ${file}` });
       if (args.json) reports.push(none);
       else texts.push(`${file}: no nn.Module model found${fileDiags.length ? '\n' + fileDiags.map((d) => renderDiagnostic(file, d)).join('\n') : ''}`);
@@ -49,7 +49,10 @@ async function summary(args: SummaryArgs): Promise<number> {
     }
   }
   for (const r of reports) if (r.diagnostics.some((d) => d.severity === 'error')) errors = true;
-  if (args.json) process.stdout.write(JSON.stringify(reports.length === 1 ? reports[0] : reports) + '\n');
+  if (args.json) {
+    const lean = reports.map(({ values: _values, ...r }) => r);
+    process.stdout.write(JSON.stringify(lean.length === 1 ? lean[0] : lean) + '\n');
+  }
   else process.stdout.write(texts.join('\n\n') + '\n');
   return errors ? 1 : 0;
 }

@@ -31,7 +31,7 @@ export function renderReport(r: ModelReport): string {
   const head = ['Layer (type)', 'Line', 'Output shape', 'Param #', 'RF', 'Jump', 'MACs'];
   const rows = r.layers.filter((l) => l.path !== '').map((l) => {
     const [rf, jump] = fmtRf(l);
-    return [`${'  '.repeat(Math.max(0, l.depth - 1))}${l.path} (${l.type})`, String(l.callLine), fmtShape(l.output), fmtInt(l.params), rf, jump, l.macs ? fmtCount(l.macs) : '-'];
+    return [`${'  '.repeat(Math.max(0, l.depth - 1))}${l.path} (${l.type})`, String(l.line), fmtShape(l.output), fmtInt(l.params), rf, jump, l.macs ? fmtCount(l.macs) : '-'];
   });
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i]!.length)));
   const line = (cells: string[]): string => ' ' + cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]!))).join('  ');

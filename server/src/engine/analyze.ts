@@ -124,7 +124,12 @@ export function analyzeSource(text: string, opts: AnalyzeOptions): FileAnalysis 
       diagnostics.push(diag({ sl: 0, sc: 0, el: 0, ec: 1 }, 'error', 'no-model', `No model named '${opts.model}' in ${opts.file}; models here: ${l.models.map((m) => m.name).join(', ') || 'none'}`));
       return { models: l.models, reports: [], diagnostics };
     }
-  } else chosen = l.models.filter((m) => constructibleWithoutArgs(l.ip, m));
+  } else {
+    chosen = l.models.filter((m) => constructibleWithoutArgs(l.ip, m));
+    // `net = Net()` beside `class Net`: the class already stands for it.
+    const classes = new Set(chosen.filter((m) => m.kind === 'class').map((m) => l.ip.globals.vars.get(m.name)));
+    chosen = chosen.filter((m) => m.kind !== 'variable' || !classes.has((l.ip.globals.vars.get(m.name) as PyObject).cls));
+  }
   const reports = chosen.map((m) => traceModel(text, opts, m, chosen.length === 1 ? l : load(text, opts.file)));
   return { models: l.models, reports, diagnostics };
 }
@@ -178,7 +183,7 @@ export function declaredInputs(mod: PyModule, cls: PyClass | null): InputSpec[] 
 
 function traceModel(text: string, opts: AnalyzeOptions, m: ModelInfo, l: Loaded): ModelReport {
   const { ip, mod } = l;
-  const report: ModelReport = { model: m.name, file: opts.file, input: [], output: null, params: { total: 0, trainable: 0 }, macs: 0, layers: [], diagnostics: [] };
+  const report: ModelReport = { model: m.name, file: opts.file, input: [], output: null, params: { total: 0, trainable: 0 }, macs: 0, layers: [], values: [], diagnostics: [] };
   const diagsBefore = ip.diags.length;
   const modelSite: Range = { sl: m.line - 1, sc: 0, el: m.line - 1, ec: 1 };
   const finish = (): ModelReport => {
@@ -232,6 +237,12 @@ function traceModel(text: string, opts: AnalyzeOptions, m: ModelInfo, l: Loaded)
   const first = specs[0]!;
   const nsp = first.dtype === 'float32' ? Math.max(0, first.shape.length - 2) : 0;
   report.layers = tracer.calls.map((c) => row(c, first.shape.length, nsp));
+  for (const [line, v] of [...tracer.values].sort((a, b) => a[0] - b[0])) {
+    const shape = outputShape(v);
+    if (shape === null) continue;
+    const f = v instanceof Tensor ? fieldOf(v, first.shape.length, nsp) : { rf: null, jump: null };
+    report.values.push({ line: line + 1, shape, rf: f.rf, jump: f.jump });
+  }
   report.macs = tracer.calls.filter((c) => c.module.module!.layer).reduce((s, c) => s + c.macs, 0);
   void text;
   return finish();
@@ -246,7 +257,10 @@ function reportThrow(ip: Interp, e: unknown, fallback: Range): void {
 
 function outputShape(v: Value | undefined): OutputShape {
   if (v instanceof Tensor) return v.shape.slice();
-  if (v instanceof PyTuple || v instanceof PyList) return v.items.map(outputShape);
+  if ((v instanceof PyTuple || v instanceof PyList) && v.items.length && v.items.every((x) => x instanceof Tensor || x instanceof PyTuple || x instanceof PyList)) {
+    const inner = v.items.map(outputShape);
+    return inner.some((x) => x === null) ? null : inner;
+  }
   return null;
 }
 

@@ -44,6 +44,14 @@ export interface LayerRow {
   depth: number;
 }
 
+/** The tensor a source line of forward (or a helper it calls) assigned or returned, last execution. */
+export interface ValueRow {
+  line: number;
+  shape: OutputShape;
+  rf: RF;
+  jump: (number | string | null)[] | null;
+}
+
 export interface ModelReport {
   model: string;
   file: string;
@@ -52,6 +60,8 @@ export interface ModelReport {
   params: { total: number; trainable: number };
   macs: number;
   layers: LayerRow[];
+  /** Per-line tensor values for inlay hints and inline tests (not part of the CLI's JSON). */
+  values: ValueRow[];
   diagnostics: Diagnostic[];
 }
 

@@ -21,6 +21,11 @@ export function fmtMacs(macs: number): string {
   return `${fmtInt(macs)} MACs`;
 }
 
+/** Whether `row` runs inside `outer`'s call (a submodule called on the same line, e.g. a Sequential's children). */
+export function inside(row: LayerRow, outer: LayerRow): boolean {
+  return outer.path !== null && row.path !== null && row.depth > outer.depth && (outer.path === '' || row.path.startsWith(outer.path + '.'));
+}
+
 /** Label of a row: its module path, the model name for the root, the op type for functional calls. */
 export function rowName(row: LayerRow, model: string): string {
   if (row.path === '') return model;

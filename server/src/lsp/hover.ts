@@ -3,7 +3,7 @@ import { MarkupKind, type Hover } from 'vscode-languageserver/node';
 import type { TextDocument } from 'vscode-languageserver-textdocument';
 import type { LayerRow, ModelReport } from '../engine';
 import type { Analysis } from './analysisStore';
-import { fmtCount, fmtInt, fmtJump, fmtRf, fmtShape, modelRf, rowName } from './format';
+import { fmtCount, fmtInt, fmtJump, fmtRf, fmtShape, inside, modelRf, rowName } from './format';
 
 const MAX_ENTRIES = 8;
 
@@ -20,57 +20,69 @@ function callDetails(r: ModelReport, row: LayerRow): string[] {
   return parts;
 }
 
-/** One module (or functional call) and every call of it that the hovered line is about. */
-function renderEntry(r: ModelReport, rows: LayerRow[]): string {
+/** One module (or functional call) with every call of it the hovered line is about; `list` renders it as a list item. */
+function renderEntry(r: ModelReport, rows: LayerRow[], list: boolean): string {
   const first = rows[0]!;
   const title = `**${rowName(first, r.model)}** (${first.type})`;
   const params = first.path !== null ? `${fmtInt(first.params)} params` : null;
+  const bullet = list ? '- ' : '';
   if (rows.length === 1) {
-    const details = [params, ...callDetails(r, first)].filter((x): x is string => !!x);
-    return `${title} → \`${fmtShape(first.output)}\`` + (details.length ? `  \n${details.join(' · ')}` : '');
+    const details = [params, ...callDetails(r, first)].filter((x): x is string => !!x).join(' · ');
+    return `${bullet}${title} → \`${fmtShape(first.output)}\`` + (details ? (list ? ` · ${details}` : `  \n${details}`) : '');
   }
-  const calls = rows.map((row) => `- line ${row.callLine} → \`${fmtShape(row.output)}\`${callDetails(r, row).map((p) => ` · ${p}`).join('')}`);
-  return `${title}${params ? ` · ${params}` : ''} · ${rows.length} calls\n${calls.join('\n')}`;
+  const calls = rows.map((row) => `${list ? '  ' : ''}- line ${row.callLine} → \`${fmtShape(row.output)}\`${callDetails(r, row).map((p) => ` · ${p}`).join('')}`);
+  return `${bullet}${title}${params ? ` · ${params}` : ''} · ${rows.length} calls\n${calls.join('\n')}`;
 }
 
-/** Entries of one report for a 1-based line: rows built there (grouped per module) and rows called there. */
-function entriesOf(r: ModelReport, line: number): string[] {
+/** Row groups of one report for a 1-based line: modules built there (with all their calls) and outermost calls made there. */
+function groupsOf(r: ModelReport, line: number): LayerRow[][] {
   const groups = new Map<string, LayerRow[]>();
+  let outer: LayerRow | null = null;
   for (const row of r.layers) {
     const built = row.line === line && row.path !== null;
-    const called = row.callLine === line;
+    // The root's call line is its forward def; submodules run by a call on this line (a Sequential's children) are not listed.
+    let called = row.callLine === line && row.path !== '';
+    if (called && outer && inside(row, outer)) called = false;
+    else if (called) outer = row;
     if (!built && !called) continue;
-    // Constructed here: every call of the module; called here: that call (functional ops are keyed per call).
     const key = built ? `b:${row.path}:${row.type}` : `c:${row.path ?? row.type + '@' + row.callLine}:${row.type}`;
     let g = groups.get(key);
     if (!g) groups.set(key, (g = []));
     g.push(row);
   }
-  return [...groups.values()].map((rows) => renderEntry(r, rows));
+  return [...groups.values()];
 }
 
 export function hoverAt(doc: TextDocument, analysis: Analysis | null, line0: number): Hover | null {
   const reports = analysis?.result?.reports ?? [];
   const line = line0 + 1;
-  // The same text from several models (a class and `net = Net()`) is shown once; differing models are named.
+  const perReport = reports.map((r) => ({ r, groups: groupsOf(r, line) }));
+  const list = perReport.reduce((n, x) => Math.max(n, x.groups.length), 0) > 2;
+  // The same text from several models (a class and `net = Net()`) is shown once; text from only some models names them.
   const byText = new Map<string, string[]>();
-  for (const r of reports) {
-    for (const e of entriesOf(r, line)) {
-      const models = byText.get(e) ?? [];
+  for (const { r, groups } of perReport) {
+    for (const g of groups) {
+      const text = renderEntry(r, g, list);
+      const models = byText.get(text) ?? [];
       if (!models.includes(r.model)) models.push(r.model);
-      byText.set(e, models);
+      byText.set(text, models);
     }
   }
   if (!byText.size) return null;
-  const modelsSeen = new Set([...byText.values()].flat());
-  let entries = [...byText].map(([text, models]) => (modelsSeen.size > 1 && models.length < reports.length ? `_${models.join(', ')}_: ${text}` : text));
+  const contributing = new Set([...byText.values()].flat());
+  const named = (text: string, models: string[]): string => {
+    if (contributing.size < 2 || models.length === contributing.size) return text;
+    const tag = `_${models.join(', ')}_: `;
+    return list ? text.replace(/^- /, `- ${tag}`) : tag + text;
+  };
+  let entries = [...byText].map(([text, models]) => named(text, models));
   const extra = entries.length - MAX_ENTRIES;
-  if (extra > 0) entries = [...entries.slice(0, MAX_ENTRIES), `… and ${extra} more`];
+  if (extra > 0) entries = [...entries.slice(0, MAX_ENTRIES), `${list ? '- ' : ''}… and ${extra} more`];
   const text = doc.getText({ start: { line: line0, character: 0 }, end: { line: line0 + 1, character: 0 } }).replace(/\r?\n$/, '');
   const startCol = text.length - text.trimStart().length;
   const endCol = text.trimEnd().length;
   return {
-    contents: { kind: MarkupKind.Markdown, value: entries.join('\n\n') },
+    contents: { kind: MarkupKind.Markdown, value: entries.join(list ? '\n' : '\n\n') },
     range: { start: { line: line0, character: startCol }, end: { line: line0, character: Math.max(startCol, endCol) } },
   };
 }

@@ -3,12 +3,7 @@ import { InlayHintKind, type InlayHint, type Range } from 'vscode-languageserver
 import type { TextDocument } from 'vscode-languageserver-textdocument';
 import type { LayerRow } from '../engine';
 import type { Analysis } from './analysisStore';
-import { fmtShape } from './format';
-
-/** Whether `row` runs inside `outer`'s call (a submodule called on the same line, e.g. a Sequential's children). */
-function inside(row: LayerRow, outer: LayerRow): boolean {
-  return outer.path !== null && row.path !== null && row.depth > outer.depth && (outer.path === '' || row.path.startsWith(outer.path + '.'));
-}
+import { fmtShape, inside } from './format';
 
 /** Per 1-based call line, the row whose output the line ends with: the last call, not counting calls nested inside it. */
 export function lineOutputs(analysis: Analysis | null): Map<number, LayerRow> {

@@ -124,6 +124,7 @@ export class Interp {
         return Flow.Normal;
       case 'assign': {
         const v = this.eval(s.value, scope);
+        this.tracer?.noteValue(s.r.sl, v);
         for (const t of s.targets) this.assign(t, v, scope);
         return Flow.Normal;
       }
@@ -136,6 +137,7 @@ export class Interp {
           if (items) cur.items.push(...items);
           v = cur;
         } else v = binop(this, s.op, cur, rhs, s.r);
+        this.tracer?.noteValue(s.r.sl, v);
         this.assign(s.target, v, scope);
         return Flow.Normal;
       }
@@ -168,6 +170,7 @@ export class Interp {
       }
       case 'return':
         frame.ret = s.value ? this.eval(s.value, scope) : null;
+        this.tracer?.noteValue(s.r.sl, frame.ret);
         return Flow.Return;
       case 'pass':
         return Flow.Normal;

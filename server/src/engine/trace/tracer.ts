@@ -20,8 +20,14 @@ export class Tracer {
   private depth = 0;
   /** Where the most recent flatten/view came from, for "Linear in_features" messages. */
   lastFlatten: string | null = null;
+  /** The value each source line (0-based) assigned or returned during the trace; the last execution wins. */
+  readonly values = new Map<number, Value>();
 
   constructor(private readonly ip: Interp) {}
+
+  noteValue(line: number, v: Value): void {
+    this.values.set(line, v);
+  }
 
   noteFlatten(where: string): void {
     this.lastFlatten = where;
