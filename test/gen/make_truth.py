@@ -183,7 +183,7 @@ def _grows_globally(hist):
     the input (a finite field would stop growing): the output depends on the whole input."""
     if len(hist) < 2:
         return False
-    (s1, lo1, hi1, _), (s2, lo2, hi2, _) = hist[-2:]
+    (s1, lo1, hi1, _), (s2, lo2, hi2, _) = [h[:4] for h in hist[-2:]]
     return s2 > s1 and lo1 == 0 and lo2 == 0 and hi2 >= (s2 - 1) / 2.0 and hi2 - hi1 >= 0.4 * (s2 - s1)
 
 
@@ -478,7 +478,8 @@ class RFMeasure:
             if s['status'] is None:
                 if _grows_globally(s['hist']):
                     s['status'] = 'global'
-                    s['jump'] = self._ratio(d, k, shrink[k]) if kinds[k] == 'scales' else None
+                    s['jump'] = self._ratio(d, k, shrink[k]) \
+                        if kinds[k] == 'scales' and s['hist'][-1][4] else None
                 else:
                     s['status'] = 'clipped'
                     s['note'] = 'memory budget' if s.get('budget') else 'field did not fit at %dx' % FACTORS[-1]
@@ -532,7 +533,10 @@ class RFMeasure:
             sign, n, us = units[k]
             f0 = fields[0]
             lo, hi = f0[0], f0[-1]
-            s['hist'].append((size, lo, hi, n))
+            # neighbouring units that see the input differently (False for a broadcast value,
+            # e.g. a globally pooled vector interpolated back to a grid: no jump there)
+            distinct = len(fields) > 1 and n > 1 and not torch.equal(g[0], g[1])
+            s['hist'].append((size, lo, hi, n, distinct))
             if kinds[k] == 'fixed':
                 if len(s['hist']) >= 2:
                     whole = _grows_globally(s['hist'])
