@@ -29,6 +29,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 warnings.filterwarnings('ignore')
+sys.dont_write_bytecode = True   # no __pycache__ next to the model files
 torch.set_num_threads(1)
 
 GEN_DIR = os.path.dirname(os.path.abspath(__file__))
@@ -52,17 +53,17 @@ def _first_arg(frame):
 
 def _tracking_init(self, *args, **kwargs):
     _module_init(self, *args, **kwargs)
-    target, line = _TARGET['file'], None
+    target, stack = _TARGET['file'], []
     if target is not None:
         f = sys._getframe(1)
         while f is not None:
             # skip the instance's own (super().)__init__ chain: we want the call that created it
             if f.f_code.co_filename == target and not (
                     f.f_code.co_name == '__init__' and _first_arg(f) is self):
-                line = f.f_lineno
-                break
+                stack.append(f.f_lineno)
             f = f.f_back
-    self.__dict__['_truth_ctor_line'] = line
+    self.__dict__['_truth_ctor_line'] = stack[0] if stack else None
+    self.__dict__['_truth_ctor_stack'] = stack      # innermost first
 
 
 nn.Module.__init__ = _tracking_init
@@ -371,9 +372,10 @@ class RFMeasure:
             sts = [s['status'] for s in dims]
             status = min(sts, key=lambda s: -GRADE.index(s))    # least gradeable
             rf, jump = None, None
-            if status in ('ok', 'global'):
-                rf = 'global' if all(s == 'global' for s in sts) else \
-                    [s['rf'] if s['status'] == 'ok' else 'global' for s in dims]
+            if status == 'ok':
+                rf = [s['rf'] for s in dims]
+            elif status == 'global':   # also when only some dims are global: see rf_dims
+                rf = 'global'
             if status in ('ok', 'global', 'nonuniform'):
                 js = [s.get('jump') for s in dims]
                 jump = js if any(j is not None for j in js) else None
@@ -584,7 +586,7 @@ def run_case(case, do_rf=True):
         frames = file_frames(e.__traceback__, path)
         truth['error'] = {'phase': phase, 'type': type(e).__name__, 'message': first_line(e),
                           'lines': sorted(set(frames)), 'frameLines': frames,
-                          'path': None, 'ctorLine': None}
+                          'path': None, 'ctorLine': None, 'ctorStack': []}
         return truth
     model.eval()
     total, trainable = count_params(model)
@@ -613,10 +615,12 @@ def run_case(case, do_rf=True):
         frames = file_frames(err.__traceback__, path)
         open_call = calls[rec.stack[-1]] if rec.stack else None
         ctor = open_call['line'] if open_call else None
+        ctor_stack = model.get_submodule(open_call['path']).__dict__.get('_truth_ctor_stack', []) \
+            if open_call else []
         truth['error'] = {'phase': 'forward', 'type': type(err).__name__, 'message': first_line(err),
                           'lines': sorted(set(frames + ([ctor] if ctor else []))),
                           'frameLines': frames, 'path': open_call['path'] if open_call else None,
-                          'ctorLine': ctor}
+                          'ctorLine': ctor, 'ctorStack': list(ctor_stack)}
         return truth
     x0 = inputs[0]
     if not do_rf:

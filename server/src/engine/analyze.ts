@@ -41,7 +41,7 @@ function load(text: string, file: string): Loaded {
   const tree = parseTree(text);
   let mod: PyModule;
   try {
-    mod = lowerModule(copyTree(tree), text);
+    mod = lowerModule(copyTree(tree, text), text);
   } finally {
     tree.delete();
   }
@@ -130,7 +130,9 @@ export function analyzeSource(text: string, opts: AnalyzeOptions): FileAnalysis 
     const classes = new Set(chosen.filter((m) => m.kind === 'class').map((m) => l.ip.globals.vars.get(m.name)));
     chosen = chosen.filter((m) => m.kind !== 'variable' || !classes.has((l.ip.globals.vars.get(m.name) as PyObject).cls));
   }
-  const reports = chosen.map((m) => traceModel(text, opts, m, chosen.length === 1 ? l : load(text, opts.file)));
+  // Models are built and traced one after another in the same interpreter: each construction
+  // makes its own module objects, so they do not share state (module-level instances aside).
+  const reports = chosen.map((m) => traceModel(text, opts, m, l));
   return { models: l.models, reports, diagnostics };
 }
 
@@ -184,7 +186,7 @@ export function declaredInputs(mod: PyModule, cls: PyClass | null): InputSpec[] 
 function traceModel(text: string, opts: AnalyzeOptions, m: ModelInfo, l: Loaded): ModelReport {
   const { ip, mod } = l;
   const report: ModelReport = { model: m.name, file: opts.file, input: [], output: null, params: { total: 0, trainable: 0 }, macs: 0, layers: [], values: [], diagnostics: [] };
-  const diagsBefore = ip.diags.length;
+  const diagsBefore = ip.newSection();
   const modelSite: Range = { sl: m.line - 1, sc: 0, el: m.line - 1, ec: 1 };
   const finish = (): ModelReport => {
     report.diagnostics = ip.diags.slice(diagsBefore).map(toDiag);

@@ -77,6 +77,12 @@ export class Interp {
     this.diagKeys.add(key);
     this.diags.push({ r, severity, code, message, related });
   }
+  /** Starts a new report section: diagnostics already given may be given again (one per model). */
+  newSection(): number {
+    this.diagKeys.clear();
+    this.steps = 0;
+    return this.diags.length;
+  }
   /** Something the engine does not model: an information diagnostic and an Unknown value. */
   unsupported(r: Range, what: string): Unknown {
     this.report(r, 'information', 'unsupported', `ShapeLens does not understand ${what} yet; shapes that depend on it are unknown`);
@@ -444,10 +450,12 @@ export class Interp {
 
   evalArgs(args: Arg[], scope: Scope, site: Range): CallArgs {
     const pos: Value[] = [];
-    const kw = new Map<string, Value>();
+    // Most calls pass no keywords: share one empty map instead of allocating one per call.
+    let kw: Map<string, Value> = NO_KWARGS;
+    const kwMap = (): Map<string, Value> => (kw === NO_KWARGS ? (kw = new Map()) : kw);
     for (const a of args) {
       if (a.kind === 'pos') pos.push(this.eval(a.value, scope));
-      else if (a.kind === 'kw') kw.set(a.name!, this.eval(a.value, scope));
+      else if (a.kind === 'kw') kwMap().set(a.name!, this.eval(a.value, scope));
       else if (a.kind === 'star') {
         const v = this.eval(a.value, scope);
         const items = this.iterate(v, a.value.r);
@@ -456,7 +464,7 @@ export class Interp {
       } else {
         const v = this.eval(a.value, scope);
         if (v instanceof PyDict) {
-          for (const [k, val] of v.entries()) if (typeof k === 'string') kw.set(k, val);
+          for (const [k, val] of v.entries()) if (typeof k === 'string') kwMap().set(k, val);
         } else if (!(v instanceof Unknown)) raise('TypeError', `argument after ** must be a mapping, not ${typeName(v)}`, a.value.r, 'type-error');
       }
     }
@@ -783,6 +791,10 @@ export class Interp {
     raise('AttributeError', `'${typeName(o)}' object attribute '${name}' is read-only`, r, 'attribute-error');
   }
 }
+
+/** The shared keyword map of calls without keywords; never mutated. */
+export const NO_KWARGS: Map<string, Value> = new Map();
+Object.freeze(NO_KWARGS);
 
 /** Defaults are evaluated once, when `def` runs (Python semantics), and kept beside the function. */
 const defaultsOf = new WeakMap<PyFunction, (Value | undefined)[]>();

@@ -47,6 +47,11 @@ class Lowerer {
     this.errors.sort((a, b) => a.r.sl - b.r.sl || a.r.sc - b.r.sc);
   }
 
+  /** The operator token of an operator node (anonymous tokens carry their text as their type). */
+  private op(n: RawNode): string {
+    return n.kids.find((k) => !k.named && k.type !== ':')?.type ?? '+';
+  }
+
   private named(n: RawNode): RawNode[] {
     return n.kids.filter((k) => k.named && k.type !== 'comment');
   }
@@ -84,8 +89,7 @@ class Lowerer {
         for (const e of this.named(n)) {
           if (e.type === 'assignment') out.push(this.assignment(e));
           else if (e.type === 'augmented_assignment') {
-            const op = n.kids.length ? this.text(e.kids.find((k) => k.field === 'operator')!) : '+=';
-            out.push({ k: 'aug', r, target: this.expr(this.field(e, 'left')), op: op.slice(0, -1), value: this.expr(this.field(e, 'right')) });
+            out.push({ k: 'aug', r, target: this.expr(this.field(e, 'left')), op: this.op(e).slice(0, -1), value: this.expr(this.field(e, 'right')) });
           } else out.push({ k: 'expr', r: rangeOf(e), e: this.expr(e) });
         }
         return;
@@ -417,13 +421,13 @@ class Lowerer {
         return { k: 'slice', r, lo: parts[0]!, hi: parts[1]!, step: parts[2]! };
       }
       case 'binary_operator':
-        return { k: 'bin', r, op: this.text(this.field(n, 'operator')!), l: this.expr(this.field(n, 'left')), rt: this.expr(this.field(n, 'right')) };
+        return { k: 'bin', r, op: this.op(n), l: this.expr(this.field(n, 'left')), rt: this.expr(this.field(n, 'right')) };
       case 'unary_operator':
-        return { k: 'un', r, op: this.text(this.field(n, 'operator')!), e: this.expr(this.field(n, 'argument')) };
+        return { k: 'un', r, op: this.op(n), e: this.expr(this.field(n, 'argument')) };
       case 'not_operator':
         return { k: 'not', r, e: this.expr(this.field(n, 'argument')) };
       case 'boolean_operator':
-        return { k: 'bool', r, op: this.text(this.field(n, 'operator')!) as 'and' | 'or', l: this.expr(this.field(n, 'left')), rt: this.expr(this.field(n, 'right')) };
+        return { k: 'bool', r, op: this.op(n) as 'and' | 'or', l: this.expr(this.field(n, 'left')), rt: this.expr(this.field(n, 'right')) };
       case 'comparison_operator': {
         const operands = this.named(n);
         const ops: string[] = [];
@@ -432,7 +436,7 @@ class Lowerer {
           if (k.named) {
             if (pending) ops.push(pending.trim());
             pending = '';
-          } else pending += ' ' + this.text(k);
+          } else pending += ' ' + k.type;
         }
         return { k: 'cmp', r, first: this.expr(operands[0] ?? null), ops: ops.map((o) => o.replace(/\s+/g, ' ')), rest: operands.slice(1).map((x) => this.expr(x)) };
       }

@@ -62,34 +62,92 @@ export function parseTree(text: string, old?: Tree | null): Tree {
   return tree;
 }
 
-/** Copies a tree-sitter tree into RawNodes (comments included, anonymous tokens included). */
-export function copyTree(tree: Tree): RawNode {
+/** Start offsets of every line, for turning UTF-16 offsets into (line, column) in JS. */
+function lineStarts(text: string): number[] {
+  const starts = [0];
+  for (let i = text.indexOf('\n'); i >= 0; i = text.indexOf('\n', i + 1)) starts.push(i + 1);
+  return starts;
+}
+
+/** Anonymous tokens the lowering reads (operators, and ':' inside slices); the rest are skipped. */
+const KEPT_TOKENS = new Set([
+  '+', '-', '*', '/', '//', '%', '**', '@', '<<', '>>', '&', '|', '^', '~', '+=', '-=', '*=', '/=', '//=', '%=', '**=', '@=',
+  '<<=', '>>=', '&=', '|=', '^=', '<', '>', '<=', '>=', '==', '!=', '<>', 'not', 'in', 'is', 'not in', 'is not', 'and', 'or', ':',
+]);
+
+/**
+ * Copies a tree-sitter tree into RawNodes (comments included). Each cursor property is a round
+ * trip into wasm, so a named node costs four reads (type id, field id, start and end offset) and an
+ * anonymous token one; names, namedness and line/column are derived in JS. Trees with syntax
+ * errors are copied in full, so that MISSING tokens are found wherever they are.
+ */
+export function copyTree(tree: Tree, text: string): RawNode {
+  const full = tree.rootNode.hasError;
+  const tokenNodes = new Map<number, RawNode | null>();
+  const lang = tree.language;
+  const names = lang.types;
+  const fields = lang.fields;
+  const namedCache = new Map<number, boolean>();
+  const isNamed = (id: number): boolean => {
+    let v = namedCache.get(id);
+    if (v === undefined) namedCache.set(id, (v = lang.nodeTypeIsNamed(id)));
+    return v;
+  };
+  const starts = lineStarts(text);
+  let hint = 0;
+  const lineOf = (off: number): number => {
+    // Offsets arrive mostly in order: search forward from the last answer, else binary search.
+    if (starts[hint]! <= off && (hint + 1 >= starts.length || starts[hint + 1]! > off)) return hint;
+    let lo = 0;
+    let hi = starts.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if (starts[mid]! <= off) lo = mid;
+      else hi = mid - 1;
+    }
+    return (hint = lo);
+  };
   const c: TreeCursor = tree.walk();
-  const make = (): RawNode => {
-    const sp = c.startPosition;
-    const ep = c.endPosition;
+  /** A shared, position-less node for a kept anonymous token; null for one the lowering ignores. */
+  const token = (id: number): RawNode | null => {
+    let t = tokenNodes.get(id);
+    if (t === undefined) {
+      const type = names[id] ?? '';
+      t = KEPT_TOKENS.has(type) ? { type, field: null, named: false, missing: false, si: 0, ei: 0, sl: 0, sc: 0, el: 0, ec: 0, kids: [] } : null;
+      tokenNodes.set(id, t);
+    }
+    return t;
+  };
+  const make = (): RawNode | null => {
+    const id = c.nodeTypeId;
+    if (!full && !isNamed(id)) return token(id);
+    const fid = c.currentFieldId;
+    const si = c.startIndex;
+    const ei = c.endIndex;
+    const sl = lineOf(si);
+    const el = lineOf(ei);
     return {
-      type: c.nodeType,
-      field: c.currentFieldName,
-      named: c.nodeIsNamed,
-      missing: c.nodeIsMissing,
-      si: c.startIndex,
-      ei: c.endIndex,
-      sl: sp.row,
-      sc: sp.column,
-      el: ep.row,
-      ec: ep.column,
+      type: names[id] ?? c.nodeType,
+      field: fid ? (fields[fid] ?? null) : null,
+      named: isNamed(id),
+      missing: si === ei && c.nodeIsMissing,
+      si,
+      ei,
+      sl,
+      sc: si - starts[sl]!,
+      el,
+      ec: ei - starts[el]!,
       kids: [],
     };
   };
-  const root = make();
+  const root = make()!;
   const stack: RawNode[] = [root];
   // Iterative pre-order walk: 200 levels of nesting must not blow the JS stack.
   if (c.gotoFirstChild()) {
     for (;;) {
       const n = make();
-      stack[stack.length - 1]!.kids.push(n);
-      if (c.gotoFirstChild()) {
+      if (n) stack[stack.length - 1]!.kids.push(n);
+      if (n && n.named && c.gotoFirstChild()) {
         stack.push(n);
         continue;
       }

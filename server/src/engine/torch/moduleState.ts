@@ -54,9 +54,21 @@ export function parametersOf(root: PyObject): Tensor[] {
 export function countParams(root: PyObject): { total: number; trainable: number } {
   let total = 0;
   let trainable = 0;
-  for (const p of parametersOf(root)) {
-    total += p.numel;
-    if (p.param?.requiresGrad !== false) trainable += p.numel;
+  // A plain walk (no paths): this runs once per traced call.
+  const seenM = new Set<PyObject>();
+  const seenP = new Set<Tensor>();
+  const stack = [root];
+  while (stack.length) {
+    const m = stack.pop()!;
+    if (seenM.has(m)) continue;
+    seenM.add(m);
+    for (const p of m.module!.params.values()) {
+      if (!p || seenP.has(p)) continue;
+      seenP.add(p);
+      total += p.numel;
+      if (p.param?.requiresGrad !== false) trainable += p.numel;
+    }
+    for (const c of m.module!.children.values()) if (c) stack.push(c);
   }
   return { total, trainable };
 }
