@@ -176,7 +176,7 @@ FACTORS = [1, 2, 3, 4, 6, 8, 12, 16, 24, 32, 48, 64]
 X_VALUE, OTHER_VALUE = 1e-4, 5e-5   # small positive constants (first input, other inputs)
 SEED = 1e20                          # scale of the back-propagated seed (keeps tails > 0)
 MEM_BUDGET = 60_000_000              # saved activation elements per measuring pass
-GRADE = ['ok', 'nonuniform', 'global', 'input_dependent', 'clipped', 'nograd', 'failed']
+GRADE = ['ok', 'nonuniform', 'global', 'input_dependent', 'clipped', 'nograd', 'layout', 'failed']
 
 
 def _grows_globally(hist):
@@ -560,7 +560,7 @@ class RFMeasure:
             sh2 = (fields[2][0] - fields[1][0]) * sign
             if sh1 == sh2 and sh1 > 0:
                 s.update(status='ok', rf=hi - lo + 1, jump=sh1)
-            elif sh1 == sh2 and sh1 < 0:
+            elif sh1 <= 0 and sh2 <= 0 and sh1 + sh2 < 0:
                 s.update(status='layout', note='output runs backwards along the input (flip)')
             else:
                 s.update(status='nonuniform', rf=None, jump=self._ratio(d, k, spatial))

@@ -12,7 +12,7 @@ import { getItem, setItem, delItem } from './items';
 import { pyMethod } from './pyMethods';
 import { makeBuiltins } from './builtins';
 import { ModuleState } from '../torch/moduleState';
-import { Tensor } from '../torch/tensor';
+import { Tensor, dataTensor } from '../torch/tensor';
 import type { Tracer } from '../trace/tracer';
 import { tensorAttr, setTensorAttr } from '../torch/tensorMethods';
 import { resolveImport } from '../torch/namespaces';
@@ -519,6 +519,7 @@ export class Interp {
       if (v.rank === 0) raise('TypeError', 'iteration over a 0-d tensor', r, 'type-error');
       const n = v.shape[0]!;
       if (n > 100_000) throw new BudgetExceeded(`iterating over ${n} tensor rows is too long to trace`, r);
+      if (v.data && v.rank === 1) return v.data.map((x) => dataTensor([x], v.dtype, true));
       return Array.from({ length: n }, () => new Tensor(v.shape.slice(1), v.dtype, v.tags.slice(1), v.dep));
     }
     if (v instanceof Unknown) {
@@ -678,6 +679,7 @@ export class Interp {
     if (o instanceof PyObject) {
       const own = o.attrs.get(name);
       if (own !== undefined) return own;
+      if (name === '__class__') return o.cls;
       const m = o.module;
       if (m) {
         if (m.children.has(name)) return m.children.get(name)!;

@@ -2,10 +2,13 @@
 // and torch's tensor factories (randn, zeros, ...). They reuse the modules' shape rules.
 import type { Range } from '../syntax/ast';
 import { raise } from '../interp/errors';
-import { Builtin, PyList, PyTuple, Unknown, isInt, type CallArgs, type Value } from '../interp/values';
+import { Builtin, PyList, PyTuple, Unknown, isInt, isNumber, numVal, type CallArgs, type Value } from '../interp/values';
 import type { Interp } from '../interp/interpreter';
 import { UnknownArg, bind, bool, int, shapeArgs, str, tensorArg, tuple, type Bound } from './args';
-import { Tensor, shapeStr } from './tensor';
+import { Tensor, dataTensor, shapeStr } from './tensor';
+
+/** Factory tensors up to this many elements keep their values. */
+const MAX_DATA = 4096;
 import { OPS, runOp, toDType } from './ops';
 import { adaptiveForward, adaptiveSizes, poolForward, poolGeometry } from './layers/pool';
 import { convForward, parsePadding } from './layers/conv';
@@ -162,9 +165,18 @@ export function factoryMembers(ip: Interp): Map<string, Value> {
     if (nums.some((n) => Number.isNaN(n))) return new Unknown('arange() of unknown bounds');
     const [start, end, step] = nums.length === 1 ? [0, nums[0]!, 1] : [nums[0]!, nums[1]!, nums[2] ?? 1];
     const allInt = a.pos.every((v) => isInt(v));
-    return new Tensor([Math.max(0, Math.ceil((end - start) / step))], toDType(a.kw.get('dtype')) ?? (allInt ? 'int64' : 'float32'));
+    const n = Math.max(0, Math.ceil((end - start) / step));
+    const dt = toDType(a.kw.get('dtype')) ?? (allInt ? 'int64' : 'float32');
+    return n <= MAX_DATA ? dataTensor(Array.from({ length: n }, (_, i) => start + i * step), dt) : new Tensor([n], dt);
   });
-  make('linspace', (a) => new Tensor([int(a.pos[2] ?? a.kw.get('steps'), 'steps', a.site)], 'float32'));
+  make('linspace', (a) => {
+    const steps = int(a.pos[2] ?? a.kw.get('steps'), 'steps', a.site);
+    const lo = a.pos[0] ?? a.kw.get('start');
+    const hi = a.pos[1] ?? a.kw.get('end');
+    if (steps > MAX_DATA || !(lo !== undefined && isNumber(lo)) || !(hi !== undefined && isNumber(hi))) return new Tensor([steps], 'float32');
+    const [s0, s1] = [numVal(lo), numVal(hi)];
+    return dataTensor(Array.from({ length: steps }, (_, i) => (steps === 1 ? s0 : s0 + ((s1 - s0) * i) / (steps - 1))), 'float32');
+  });
   make('eye', (a) => {
     const n = int(a.pos[0], 'n', a.site);
     return new Tensor([n, a.pos[1] !== undefined ? int(a.pos[1], 'm', a.site) : n], toDType(a.kw.get('dtype')) ?? 'float32');
@@ -190,7 +202,12 @@ export function factoryMembers(ip: Interp): Map<string, Value> {
       if (data instanceof Tensor) return new Tensor(data.shape.slice(), data.dtype);
       if (cur instanceof Unknown) return new Unknown('tensor() of unknown data');
       if ((name === 'Tensor' || name === 'FloatTensor') && a.pos.length && a.pos.every((v) => isInt(v))) return new Tensor(shapeArgs(a.pos, a.site), 'float32');
-      return new Tensor(shape, toDType(a.kw.get('dtype')) ?? (name === 'LongTensor' ? 'int64' : isFloat ? 'float32' : typeof cur === 'boolean' ? 'bool' : 'int64'));
+      const dt = toDType(a.kw.get('dtype')) ?? (name === 'LongTensor' ? 'int64' : isFloat ? 'float32' : typeof cur === 'boolean' ? 'bool' : 'int64');
+      if (shape.length <= 1 && (data instanceof PyList || data instanceof PyTuple) && data.items.every((v) => isNumber(v)) && data.items.length <= MAX_DATA) {
+        return dataTensor(data.items.map((v) => numVal(v as number)), dt);
+      }
+      if (data !== undefined && isNumber(data)) return dataTensor([numVal(data)], dt, true);
+      return new Tensor(shape, dt);
     });
   }
   void ip;

@@ -6,9 +6,14 @@ import { PyList, PySlice, PyTuple, Unknown, isInt, typeName, type Value } from '
 import { sliceIndices } from '../interp/items';
 import { ELLIPSIS, type Interp } from '../interp/interpreter';
 import { Fraction } from './fraction';
-import { Tensor, shapeStr, type RFDim } from './tensor';
+import { Tensor, dataTensor, shapeStr, type RFDim } from './tensor';
 
 export function tensorIndex(ip: Interp, t: Tensor, idx: Value, site: Range): Value {
+  if (t.data && t.rank === 1 && isInt(idx)) {
+    const i = Number(idx);
+    if (i < -t.data.length || i >= t.data.length) raise('IndexError', `index ${i} is out of bounds for dimension 0 with size ${t.data.length}`, site, 'index-error');
+    return dataTensor([t.data[i < 0 ? i + t.data.length : i]!], t.dtype, true);
+  }
   const items = idx instanceof PyTuple ? idx.items : [idx];
   if (items.some((x) => x instanceof Unknown && x !== ELLIPSIS)) return new Unknown('an index that is unknown');
   const ell = items.indexOf(ELLIPSIS);

@@ -248,15 +248,25 @@ op(['numel', 'nelement'], ['input'], (_ip, b, site) => input(b, site).numel);
 op(['item'], ['input'], (_ip, b, site) => {
   const x = input(b, site);
   if (x.numel !== 1) raise('RuntimeError', `a Tensor with ${x.numel} elements cannot be converted to Scalar`, site, 'item');
+  if (x.data) return scalarValue(x.data[0]!, x.dtype);
   return new Unknown('the value of a tensor element');
 });
-op(['tolist', 'numpy', 'data_ptr', 'storage'], ['input'], () => new Unknown('tensor data'));
+op(['tolist'], ['input'], (_ip, b, site) => {
+  const x = input(b, site);
+  if (!x.data) return new Unknown('tensor data');
+  return x.rank === 0 ? scalarValue(x.data[0]!, x.dtype) : new PyList(x.data.map((v) => scalarValue(v, x.dtype)));
+});
+op(['numpy', 'data_ptr', 'storage'], ['input'], () => new Unknown('tensor data'));
 op(['new_zeros', 'new_ones', 'new_empty', 'new_full'], ['input', 'size', 'fill_value', '*', 'dtype', 'device', 'requires_grad'], (_ip, b, site) => {
   const x = input(b, site);
   const shape = shapeArgs(listOrVarargs(b.get('size')), site);
   return new Tensor(shape, toDType(b.get('dtype')) ?? x.dtype);
 }, 'size');
 op(['new_tensor'], ['input', 'data'], () => new Unknown('new_tensor() data'));
+
+export function scalarValue(v: number, dtype: DType): Value {
+  return dtype === 'float32' ? new PyFloat(v) : dtype === 'bool' ? v !== 0 : v;
+}
 
 /** Methods with varargs (`x.view(1, -1)`) arrive as a PyList under the varargs name. */
 function listOrVarargs(v: Value | undefined): Value[] {

@@ -25,6 +25,11 @@ export interface ParamInfo {
 export class Tensor {
   /** Set on nn.Parameter tensors: identity matters (shared weights are counted once). */
   param: ParamInfo | null = null;
+  /**
+   * Known element values, for small 1-D tensors made from literals (torch.linspace, arange, tensor([...])):
+   * `[x.item() for x in torch.linspace(0, 0.1, 12)]` (stochastic-depth rates) must stay known.
+   */
+  data: number[] | null = null;
   constructor(
     public shape: number[],
     public dtype: DType = 'float32',
@@ -42,6 +47,13 @@ export class Tensor {
     for (const d of this.shape) n *= d;
     return n;
   }
+}
+
+/** A tensor with known values (rank 0 for one value, else 1-D). */
+export function dataTensor(values: number[], dtype: DType, scalar = false): Tensor {
+  const t = new Tensor(scalar ? [] : [values.length], dtype);
+  t.data = values;
+  return t;
 }
 
 export function shapeStr(s: readonly number[]): string {

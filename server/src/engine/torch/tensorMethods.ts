@@ -32,8 +32,10 @@ export function tensorAttr(ip: Interp, t: Tensor, name: string, r: Range): Value
     case 'mT':
       return transpose(t, -2, -1, r);
   }
-  const def = OPS.get(name);
-  if (def) return new Builtin(`Tensor.${name}`, (a) => runOp(ip, name, def, [t, ...a.pos], a.kw, a.site));
+  // In-place variants (x.floor_(), x.div_(p)) have the shape rule of their out-of-place op.
+  const opName = OPS.has(name) ? name : name.endsWith('_') && OPS.has(name.slice(0, -1)) ? name.slice(0, -1) : null;
+  const def = opName ? OPS.get(opName) : undefined;
+  if (def) return new Builtin(`Tensor.${name}`, (a) => runOp(ip, opName!, def, [t, ...a.pos], a.kw, a.site));
   return ip.unsupported(r, `the tensor method .${name}()`);
 }
 
