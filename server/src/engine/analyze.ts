@@ -7,9 +7,10 @@ import { Interp, type EngineDiag } from './interp/interpreter';
 import { BudgetExceeded, PyRaise } from './interp/errors';
 import { PyClass, PyDict, PyFloat, PyFunction, PyList, PyObject, PyTuple, Unknown, type Value } from './interp/values';
 import { Tensor, inputTensor } from './torch/tensor';
-import { countParams, namedModules, parametersOf } from './torch/moduleState';
+import { countParams, namedModules } from './torch/moduleState';
 import { Tracer, type CallRecord } from './trace/tracer';
 import { fieldOf } from './trace/receptiveField';
+import { findUsage } from './declare/usage';
 import type { Diagnostic, InputSpec, LayerRow, ModelInfo, ModelReport, OutputShape } from './report';
 
 export interface AnalyzeOptions {
@@ -207,16 +208,23 @@ function traceModel(text: string, opts: AnalyzeOptions, m: ModelInfo, l: Loaded)
     ip.report(modelSite, 'information', 'not-a-module', `${m.name} did not produce an nn.Module${root instanceof Unknown ? ` (${root.reason})` : ''}`);
     return finish();
   }
-  const modules = namedModules(root);
-  for (const [p, mm] of modules) {
+  // The input: the caller's, else what the file declares on forward, else how the file calls the model.
+  let specs = opts.inputs ?? declaredInputs(mod, root.cls);
+  if (!specs) {
+    const u = findUsage(ip, mod, { cls: m.kind === 'variable' ? null : root.cls, obj: m.kind === 'variable' ? root : null });
+    if (u) {
+      specs = u.inputs;
+      // The object the file built there carries its own constructor arguments (`Net(num_classes=10)`).
+      if (!opts.kwargs && u.model instanceof PyObject && u.model.module) root = u.model;
+      ip.report(modelSite, 'information', 'declared-input', `Input ${specs.map((x) => '[' + x.shape.join(', ') + ']').join(', ')} taken from ${u.how}`);
+    }
+  }
+  const model = root as PyObject;
+  for (const [p, mm] of namedModules(model)) {
     mm.module!.path = p;
     mm.module!.training = opts.mode === 'train';
   }
-  report.params = countParams(root);
-  void parametersOf;
-
-  // The input: the caller's, else what the file declares.
-  const specs = opts.inputs ?? declaredInputs(mod, root.cls);
+  report.params = countParams(model);
   if (!specs) {
     ip.report(modelSite, 'information', 'no-input', `No input shape for ${m.name}: pass --input (e.g. --input 1x3x32x32) or declare it on the forward line: def forward(self, x):  # x: [1, 3, 32, 32]`);
     return finish();
@@ -225,10 +233,10 @@ function traceModel(text: string, opts: AnalyzeOptions, m: ModelInfo, l: Loaded)
   const inputs = specs.map((s, i) => inputTensor(s.shape as number[], s.dtype, i === 0));
   const tracer = new Tracer(ip);
   ip.tracer = tracer;
-  const fwd = root.cls.lookup('forward');
+  const fwd = model.cls.lookup('forward');
   const callSite: Range = fwd instanceof PyFunction && fwd.def ? fwd.def.nameR : modelSite;
   try {
-    const out = tracer.callModule(root, { pos: inputs, kw: new Map(), site: callSite });
+    const out = tracer.callModule(model, { pos: inputs, kw: new Map(), site: callSite });
     report.output = outputShape(out);
     if (out instanceof Unknown) ip.report(callSite, 'information', 'unknown-output', `The output of ${m.name} is unknown: ${out.reason}`);
   } catch (e) {

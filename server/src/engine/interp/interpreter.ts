@@ -16,6 +16,7 @@ import { Tensor, dataTensor } from '../torch/tensor';
 import type { Tracer } from '../trace/tracer';
 import { tensorAttr, setTensorAttr } from '../torch/tensorMethods';
 import { resolveImport } from '../torch/namespaces';
+import { recordCall, type Usage } from '../declare/usage';
 
 export interface EngineDiag {
   r: Range;
@@ -53,6 +54,10 @@ export class Interp {
   tracer: Tracer | null = null;
   /** The innermost user-code call site being evaluated (errors inside builtins surface here). */
   site: Range | null = null;
+  /** Module calls the file's own code makes outside any trace (its declared usage of a model). */
+  readonly usages: Usage[] = [];
+  /** Whether the main block and test functions have been run to find usages. */
+  probedRegions = false;
   /** User functions being executed, innermost last (zero-argument super() reads it). */
   readonly fnStack: { fn: PyFunction; scope: Scope }[] = [];
 
@@ -584,6 +589,7 @@ export class Interp {
     if (fn instanceof PyClass) return this.instantiate(fn, a);
     if (fn instanceof PyObject) {
       if (fn.module && this.tracer) return this.tracer.callModule(fn, a);
+      if (fn.module) recordCall(this, fn, a);
       const c = fn.cls.lookup('__call__');
       if (c) return this.call(c, { pos: [fn, ...a.pos], kw: a.kw, site: a.site });
       if (fn.module) return this.callForward(fn, a);
@@ -666,7 +672,10 @@ export class Interp {
     const b = cls.builtin;
     if (b?.construct) return b.construct(a);
     const obj = new PyObject(cls);
-    if (cls.isModule) obj.module = new ModuleState(a.site);
+    if (cls.isModule) {
+      obj.module = new ModuleState(a.site);
+      obj.module.ctorArgs = a;
+    }
     const init = cls.lookup('__init__');
     if (init instanceof PyFunction) this.callFunction(init, { pos: [obj, ...a.pos], kw: a.kw, site: a.site });
     else if (init instanceof Builtin) this.call(init, { pos: [obj, ...a.pos], kw: a.kw, site: a.site });

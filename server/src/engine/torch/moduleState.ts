@@ -24,6 +24,8 @@ export class ModuleState {
   /** named_modules() path once the root model is built; null for modules not reachable from it. */
   path: string | null = null;
   training = true;
+  /** The arguments the module was constructed with (a file's own `Net(num_classes=10)`). */
+  ctorArgs: CallArgs | null = null;
   constructor(readonly ctor: Range | null) {}
 }
 

@@ -19,6 +19,7 @@ import { defineResample } from './layers/resample';
 import { factoryMembers, functionalMembers, opFunction } from './functional';
 import { OPS } from './ops';
 import { roundHalfEven } from '../interp/builtins';
+import { summaryNamespaces } from '../declare/usage';
 
 const registries = new WeakMap<Interp, Map<string, Namespace>>();
 
@@ -226,6 +227,7 @@ function buildRegistry(ip: Interp): Map<string, Namespace> {
     typing.members.set(n, n === 'overload' || n === 'TypeVar' ? fn(`typing.${n}`, (a) => a.pos[0] ?? null) : new Unknown(`typing.${n}`));
   }
   reg.set('typing_extensions', new Namespace('typing_extensions', typing.members));
+  for (const ns of summaryNamespaces(ip)) reg.set(ns.name, ns);
   for (const ns of [typing, torch, nn, F, init, modules, utils, math, collections, functools, copy, cuda, jit, tutils, ckNs, backends]) reg.set(ns.name, ns);
   reg.set('torch.nn.parameter', nn.members.get('parameter') as Namespace);
   return reg;
