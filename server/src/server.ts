@@ -20,7 +20,8 @@ import { codeLenses } from './lsp/codeLens';
 import { inlayHints } from './lsp/inlayHints';
 import { summaryText } from './lsp/summary';
 import { safeHandler } from './lsp/safe';
-import { isAnalysable } from './lsp/uris';
+import { engineFileName, isAnalysable } from './lsp/uris';
+import { nodeHost } from './engine/imports/nodeHost';
 
 const SUMMARY: SummaryMethod = 'shapelens/summary';
 
@@ -44,8 +45,12 @@ function analysable(uri: string): TextDocument | undefined {
   return doc && isAnalysable(doc.uri, doc.languageId) ? doc : undefined;
 }
 
+// Imports of project files read the editor's unsaved text when the file is open.
+const host = nodeHost((path) => documents.all().find((d) => d.uri.startsWith('file:') && engineFileName(d.uri) === path)?.getText() ?? null);
+
 const store = new AnalysisStore({
   document: analysable,
+  host,
   log,
   onAnalyzed: (a: Analysis) => {
     void connection.sendDiagnostics({ uri: a.uri, version: a.version, diagnostics: collectDiagnostics(a.uri, a.result) });

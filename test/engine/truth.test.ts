@@ -6,6 +6,9 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { analyzeSource, loadParser, type LayerRow, type ModelReport } from '../../server/src/engine';
 import { FIXTURES } from '../support/paths';
+import { nodeHost } from '../../server/src/engine/imports/nodeHost';
+
+const host = nodeHost();
 
 interface TruthCall {
   path: string;
@@ -95,7 +98,7 @@ for (const t of truths) {
   test(`${t.kind} ${t.id} (${t.model})`, async () => {
     await loadParser();
     const file = join(FIXTURES, t.file);
-    const res = analyzeSource(readFileSync(file, 'utf8'), { file, model: t.model, kwargs: t.kwargs, inputs: t.inputs, mode: t.mode === 'train' ? 'train' : 'eval' });
+    const res = analyzeSource(readFileSync(file, 'utf8'), { file, model: t.model, kwargs: t.kwargs, inputs: t.inputs, mode: t.mode === 'train' ? 'train' : 'eval', host });
     const fileErrors = res.diagnostics.filter((d) => d.severity === 'error').map((d) => `${d.line}: ${d.message}`);
     const bad = check(t, res.reports[0], t.kind === 'ok' ? fileErrors : []);
     assert.deepEqual(bad, [], `${t.id}:\n  ${bad.join('\n  ')}`);

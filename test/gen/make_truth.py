@@ -80,7 +80,16 @@ def model_file_line():
     return None
 
 
-def import_model_file(path):
+def import_model_file(path, root=None):
+    """Imports a model file; with `root`, as a module of the package tree under root (for
+    multi-file fixtures with relative imports, whose top-level package names must be unique)."""
+    if root:
+        if root not in sys.path:
+            sys.path.insert(0, root)
+        dotted = os.path.relpath(path, root)[:-3].replace(os.sep, '.')
+        if dotted.endswith('.__init__'):
+            dotted = dotted[:-len('.__init__')]
+        return importlib.import_module(dotted)
     name = 'truth_model_' + re.sub(r'\W', '_', os.path.relpath(path, ROOT))
     spec = importlib.util.spec_from_file_location(name, path)
     mod = importlib.util.module_from_spec(spec)
@@ -578,7 +587,7 @@ def run_case(case, do_rf=True):
     phase = 'import'
     try:
         torch.manual_seed(0)
-        mod = import_model_file(path)
+        mod = import_model_file(path, os.path.join(FIXTURES, case['root']) if case.get('root') else None)
         phase = 'construct'
         torch.manual_seed(0)
         model = build(mod, case['model'], to_ctor_kwargs(kwargs))

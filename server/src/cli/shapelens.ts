@@ -3,6 +3,7 @@
 import { readFileSync, statSync } from 'node:fs';
 import { analyzeSource, loadParser, type ModelReport, type Diagnostic } from '../engine';
 import { HELP, UsageError, parseArgs, type SummaryArgs } from './args';
+import { nodeHost } from '../engine/imports/nodeHost';
 import { renderDiagnostic, renderReport } from './table';
 
 const MAX_FILE_BYTES = 8 * 1024 * 1024;
@@ -18,6 +19,7 @@ function readSource(file: string): { text: string; warning: string | null } {
 
 async function summary(args: SummaryArgs): Promise<number> {
   await loadParser();
+  const host = nodeHost();
   const reports: ModelReport[] = [];
   let errors = false;
   const texts: string[] = [];
@@ -29,7 +31,7 @@ async function summary(args: SummaryArgs): Promise<number> {
       if (e instanceof UsageError) throw e;
       throw new UsageError(`cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
     }
-    const res = analyzeSource(src.text, { file, model: args.model, kwargs: args.kwargs, inputs: args.inputs });
+    const res = analyzeSource(src.text, { file, model: args.model, kwargs: args.kwargs, inputs: args.inputs, host });
     const fileDiags: Diagnostic[] = res.diagnostics;
     if (src.warning) fileDiags.unshift({ line: 1, column: 1, endLine: 1, endColumn: 1, severity: 'warning', code: 'encoding', message: src.warning });
     if (args.model && !res.reports.length && fileDiags.some((d) => d.code === 'no-model')) {

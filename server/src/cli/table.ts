@@ -43,6 +43,6 @@ export function renderReport(r: ModelReport): string {
 }
 
 export function renderDiagnostic(file: string, d: Diagnostic): string {
-  const rel = d.related?.map((x) => `\n    ${file}:${x.line}: ${x.message}`).join('') ?? '';
+  const rel = d.related?.map((x) => `\n    ${x.file ?? file}:${x.line}: ${x.message}`).join('') ?? '';
   return ` ${file}:${d.line}:${d.column}: ${d.severity} [${d.code}] ${d.message}${rel}`;
 }

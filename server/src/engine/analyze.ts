@@ -11,10 +11,13 @@ import { countParams, namedModules } from './torch/moduleState';
 import { Tracer, type CallRecord } from './trace/tracer';
 import { fieldOf } from './trace/receptiveField';
 import { findUsage } from './declare/usage';
+import type { SourceHost } from './imports/host';
 import type { Diagnostic, InputSpec, LayerRow, ModelInfo, ModelReport, OutputShape } from './report';
 
 export interface AnalyzeOptions {
   file: string;
+  /** Reads the project's other files for imports; without it they are unknown. */
+  host?: SourceHost;
   /** Class, factory or module-level variable; all listable models when absent. */
   model?: string;
   kwargs?: Record<string, unknown>;
@@ -38,7 +41,7 @@ interface Loaded {
   models: ModelInfo[];
 }
 
-function load(text: string, file: string): Loaded {
+function load(text: string, file: string, host?: SourceHost): Loaded {
   const tree = parseTree(text);
   let mod: PyModule;
   try {
@@ -46,7 +49,7 @@ function load(text: string, file: string): Loaded {
   } finally {
     tree.delete();
   }
-  const ip = new Interp(mod, file);
+  const ip = new Interp(mod, file, { host });
   ip.runModule();
   return { mod, ip, models: findModels(mod, ip) };
 }
@@ -107,13 +110,13 @@ function constructibleWithoutArgs(ip: Interp, m: ModelInfo): boolean {
   return params.every((p) => p.kind !== 'normal' || p.dflt !== null);
 }
 
-export function listModels(text: string, file: string): { models: ModelInfo[]; diagnostics: Diagnostic[] } {
-  const l = load(text, file);
+export function listModels(text: string, file: string, host?: SourceHost): { models: ModelInfo[]; diagnostics: Diagnostic[] } {
+  const l = load(text, file, host);
   return { models: l.models, diagnostics: fileDiagnostics(l) };
 }
 
 export function analyzeSource(text: string, opts: AnalyzeOptions): FileAnalysis {
-  const l = load(text, opts.file);
+  const l = load(text, opts.file, opts.host);
   const diagnostics = fileDiagnostics(l);
   let chosen: ModelInfo[];
   if (opts.model) {
@@ -139,7 +142,7 @@ export function analyzeSource(text: string, opts: AnalyzeOptions): FileAnalysis 
 
 function fileDiagnostics(l: Loaded): Diagnostic[] {
   const out: Diagnostic[] = l.mod.errors.slice(0, 20).map((e) => diag(e.r, 'error', 'syntax', e.message));
-  for (const d of l.ip.diags) out.push(toDiag(d));
+  for (const d of l.ip.diags) if (d.file === l.ip.file) out.push(toDiag(d));
   return out;
 }
 
@@ -148,7 +151,7 @@ function diag(r: Range, severity: Diagnostic['severity'], code: string, message:
 }
 function toDiag(d: EngineDiag): Diagnostic {
   const out = diag(d.r, d.severity, d.code, d.message);
-  if (d.related?.length) out.related = d.related.map((x) => ({ line: x.r.sl + 1, column: x.r.sc + 1, message: x.message }));
+  if (d.related?.length) out.related = d.related.map((x) => ({ line: x.r.sl + 1, column: x.r.sc + 1, message: x.message, ...(x.file && x.file !== d.file ? { file: x.file } : {}) }));
   return out;
 }
 
@@ -190,7 +193,7 @@ function traceModel(text: string, opts: AnalyzeOptions, m: ModelInfo, l: Loaded)
   const diagsBefore = ip.newSection();
   const modelSite: Range = { sl: m.line - 1, sc: 0, el: m.line - 1, ec: 1 };
   const finish = (): ModelReport => {
-    report.diagnostics = ip.diags.slice(diagsBefore).map(toDiag);
+    report.diagnostics = ip.diags.slice(diagsBefore).filter((d) => d.file === ip.file).map(toDiag);
     return report;
   };
   // Build the model.

@@ -3,3 +3,4 @@
 export { loadParser } from './syntax/parser';
 export { analyzeSource, listModels, declaredInputs, type AnalyzeOptions, type FileAnalysis } from './analyze';
 export type * from './report';
+export type { SourceHost } from './imports/host';

@@ -19,7 +19,7 @@ export interface Diagnostic {
   code: string;
   message: string;
   /** Other places that explain the diagnostic (e.g. where the layer was built). */
-  related?: { line: number; column: number; message: string }[];
+  related?: { line: number; column: number; message: string; file?: string }[];
 }
 
 /** Receptive field of the centre output unit per spatial dim, or 'global' when it covers the whole input. */

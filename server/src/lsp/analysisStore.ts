@@ -1,6 +1,6 @@
 // Debounced per-document engine analysis: the newest version wins, stale results are dropped, the latest finished one is cached.
 import type { TextDocument } from 'vscode-languageserver-textdocument';
-import { analyzeSource, loadParser, type FileAnalysis } from '../engine';
+import { analyzeSource, loadParser, type FileAnalysis, type SourceHost } from '../engine';
 import { engineFileName } from './uris';
 
 /** One finished analysis of one document version. */
@@ -23,6 +23,8 @@ interface Entry {
 }
 
 export interface StoreOptions {
+  /** How the engine reads the project's other files (imports). */
+  host?: SourceHost;
   /** Current document for a URI, or undefined once closed. */
   document(uri: string): TextDocument | undefined;
   /** Called with each analysis that is still current when it finishes. */
@@ -110,7 +112,7 @@ export class AnalysisStore {
     let result: FileAnalysis | null = null;
     const started = Date.now();
     try {
-      result = analyzeSource(now.getText(), { file });
+      result = analyzeSource(now.getText(), { file, host: this.opts.host });
     } catch (err) {
       this.opts.log(`ShapeLens: analysis of ${file} failed (engine bug): ${describe(err)}`);
     }

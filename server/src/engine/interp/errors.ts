@@ -5,6 +5,8 @@ import type { Range } from '../syntax/ast';
 export interface Related {
   r: Range;
   message: string;
+  /** Set when the place is in another file than the diagnostic. */
+  file?: string;
 }
 
 /** A Python exception raised while interpreting user code: becomes an error diagnostic if uncaught. */

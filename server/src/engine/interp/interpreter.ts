@@ -17,13 +17,17 @@ import type { Tracer } from '../trace/tracer';
 import { tensorAttr, setTensorAttr } from '../torch/tensorMethods';
 import { resolveImport } from '../torch/namespaces';
 import { recordCall, type Usage } from '../declare/usage';
+import { UserModules } from '../imports/userModules';
+import type { SourceHost } from '../imports/host';
 
 export interface EngineDiag {
   r: Range;
+  /** The file the range is in (imported project files report into the same list). */
+  file: string;
   severity: 'error' | 'warning' | 'information';
   code: string;
   message: string;
-  related?: { r: Range; message: string }[];
+  related?: { r: Range; message: string; file?: string }[];
 }
 
 const enum Flow {
@@ -40,6 +44,8 @@ interface Frame {
 export interface InterpOptions {
   maxSteps?: number;
   maxDepth?: number;
+  /** Reads the project's other files; without it, imports of project files are unknown. */
+  host?: SourceHost;
 }
 
 export class Interp {
@@ -58,6 +64,11 @@ export class Interp {
   readonly usages: Usage[] = [];
   /** Whether the main block and test functions have been run to find usages. */
   probedRegions = false;
+  /** The file whose code is running (the analysed file, or one it imports). */
+  curFile: string;
+  /** The innermost call made from the analysed file's own code: where modules built elsewhere count as built. */
+  private mainSite: Range | null = null;
+  readonly userModules: UserModules | null;
   /** User functions being executed, innermost last (zero-argument super() reads it). */
   readonly fnStack: { fn: PyFunction; scope: Scope }[] = [];
 
@@ -66,6 +77,8 @@ export class Interp {
     readonly file: string,
     opts: InterpOptions = {},
   ) {
+    this.curFile = file;
+    this.userModules = opts.host ? new UserModules(this, opts.host) : null;
     this.maxSteps = opts.maxSteps ?? 3_000_000;
     this.maxDepth = opts.maxDepth ?? 100;
     this.builtins = makeBuiltins(this);
@@ -77,10 +90,10 @@ export class Interp {
   // ------------------------------------------------------------ diagnostics
 
   report(r: Range, severity: EngineDiag['severity'], code: string, message: string, related?: EngineDiag['related']): void {
-    const key = `${r.sl}:${r.sc}:${code}:${message}`;
+    const key = `${this.curFile}:${r.sl}:${r.sc}:${code}:${message}`;
     if (this.diagKeys.has(key)) return;
     this.diagKeys.add(key);
-    this.diags.push({ r, severity, code, message, related });
+    this.diags.push({ r, file: this.curFile, severity, code, message, related });
   }
   /** Starts a new report section: diagnostics already given may be given again (one per model). */
   newSection(): number {
@@ -115,6 +128,31 @@ export class Interp {
         } else throw e;
       }
     }
+  }
+
+  /** Runs an imported project file's top level into `members`; returns the problems it raised. */
+  runImported(mod: PyModule, path: string, members: Map<string, Value>): string[] {
+    const scope = new Scope(null, false, members);
+    members.set('__name__', path);
+    members.set('__file__', path);
+    const saved = this.curFile;
+    this.curFile = path;
+    const problems: string[] = [];
+    try {
+      for (const s of mod.body) {
+        try {
+          this.exec(s, scope, { ret: null });
+        } catch (e) {
+          if (e instanceof PyRaise) problems.push(`line ${(e.site ?? s.r).sl + 1}: ${e.excType}: ${e.message}`);
+          else if (e instanceof BudgetExceeded) problems.push(e.message);
+          else throw e;
+        }
+      }
+    } finally {
+      this.curFile = saved;
+    }
+    if (mod.errors.length) problems.unshift(`syntax error on line ${mod.errors[0]!.r.sl + 1}`);
+    return problems;
   }
 
   // ------------------------------------------------------------ statements
@@ -197,29 +235,28 @@ export class Interp {
         return Flow.Normal;
       case 'import':
         for (const n of s.names) {
-          if (n.alias) scope.set(n.alias, resolveImport(this, n.module, s.r));
+          // `import a.b` loads a.b (making it an attribute of a) and binds a.
+          const full = resolveImport(this, n.module, s.r);
+          if (n.alias) scope.set(n.alias, full);
           else {
             const top = n.module.split('.')[0]!;
-            scope.set(top, resolveImport(this, top, s.r));
+            scope.set(top, top === n.module ? full : resolveImport(this, top, s.r));
           }
         }
         return Flow.Normal;
       case 'from': {
-        if (s.level > 0 && !s.module) {
-          for (const n of s.names) scope.set(n.alias ?? n.name, this.unsupported(s.r, `the relative import of '${n.name}'`));
-          return Flow.Normal;
-        }
-        const modName = '.'.repeat(s.level) + s.module;
-        const mod = resolveImport(this, modName, s.r);
+        const mod = resolveImport(this, s.module, s.r, false, s.level);
+        const shown = '.'.repeat(s.level) + s.module;
         for (const n of s.names) {
           if (n.name === '*') {
-            if (mod instanceof Namespace) for (const [k, v] of mod.members) scope.set(k, v);
+            if (mod instanceof Namespace) for (const [k, v] of mod.members) if (!k.startsWith('_')) scope.set(k, v);
             continue;
           }
           let v: Value;
           if (mod instanceof Namespace) {
-            v = mod.members.get(n.name) ?? resolveImport(this, `${modName}.${n.name}`, s.r);
-          } else v = new Unknown(`${modName}.${n.name}`);
+            // A name that the package does not define may be a submodule (`from models import resnet`).
+            v = mod.members.get(n.name) ?? resolveImport(this, s.module ? `${s.module}.${n.name}` : n.name, s.r, false, s.level);
+          } else v = new Unknown(`${shown}.${n.name}`);
           scope.set(n.alias ?? n.name, v);
         }
         return Flow.Normal;
@@ -427,7 +464,7 @@ export class Interp {
       case 'comp':
         return this.comprehension(e, scope);
       case 'lambda': {
-        const fn = new PyFunction('<lambda>', e.params, e.body, scope, null, null, this.file);
+        const fn = new PyFunction('<lambda>', e.params, e.body, scope, null, null, this.curFile);
         this.bindDefaults(fn, scope);
         return fn;
       }
@@ -541,7 +578,7 @@ export class Interp {
   // ------------------------------------------------------------ functions and classes
 
   makeFunction(s: FunctionDef, scope: Scope): PyFunction {
-    const fn = new PyFunction(s.name, s.params, s.body, scope, s, null, this.file);
+    const fn = new PyFunction(s.name, s.params, s.body, scope, s, null, this.curFile);
     fn.decorators = s.decorators.map((d) => (d.k === 'name' ? d.id : d.k === 'attr' ? d.name : d.k === 'call' && d.fn.k === 'name' ? d.fn.id : ''));
     this.bindDefaults(fn, scope);
     return fn;
@@ -572,6 +609,7 @@ export class Interp {
   }
 
   call(fn: Value, a: CallArgs): Value {
+    if (this.curFile === this.file) this.mainSite = a.site;
     if (fn instanceof PyFunction) return this.callFunction(fn, a);
     if (fn instanceof Builtin) {
       const saved = this.site;
@@ -616,14 +654,25 @@ export class Interp {
     this.bindParams(fn, a, scope);
     this.depth++;
     this.fnStack.push({ fn, scope });
+    const callerFile = this.curFile;
+    this.curFile = fn.file;
     try {
       if (!Array.isArray(fn.body)) return this.eval(fn.body as Expr, scope);
       const frame: Frame = { ret: null };
       this.execBlock(fn.body as Stmt[], scope, frame);
       return frame.ret;
+    } catch (e) {
+      // An error leaving another file surfaces at the call in the caller's file; where it was raised
+      // becomes related information.
+      if (e instanceof PyRaise && fn.file !== callerFile && e.site) {
+        e.related.unshift({ r: e.site, message: "raised here", file: fn.file });
+        e.site = a.site;
+      }
+      throw e;
     } finally {
       this.depth--;
       this.fnStack.pop();
+      this.curFile = callerFile;
     }
   }
 
@@ -673,7 +722,7 @@ export class Interp {
     if (b?.construct) return b.construct(a);
     const obj = new PyObject(cls);
     if (cls.isModule) {
-      obj.module = new ModuleState(a.site);
+      obj.module = new ModuleState(this.curFile === this.file ? a.site : this.mainSite);
       obj.module.ctorArgs = a;
     }
     const init = cls.lookup('__init__');

@@ -2,13 +2,14 @@
 import type { Value } from './values';
 
 export class Scope {
-  readonly vars = new Map<string, Value>();
   /** Names declared `global` in this function scope. */
   globals: Set<string> | null = null;
   constructor(
     readonly parent: Scope | null,
     /** Class bodies are skipped when resolving names from nested functions (Python rule). */
     readonly isClass = false,
+    /** A module's globals are its namespace's member map, shared so importers see later definitions. */
+    readonly vars: Map<string, Value> = new Map(),
   ) {}
 
   lookup(name: string): Value | undefined {

@@ -27,23 +27,32 @@ const registries = new WeakMap<Interp, Map<string, Namespace>>();
 const QUIET = /^(__future__|warnings|os|sys|logging|abc|dataclasses|enum|argparse|time|random|re|json|pathlib|itertools|numbers|inspect|collections\.abc)(\.|$)/;
 
 /**
- * Resolves `import name` / `from name import ...`. Returns a Namespace, or an Unknown (after an
- * information diagnostic) for modules the engine does not model. With `quiet`, returns null
+ * Resolves `import name` / `from name import ...` (`level` dots for relative imports): torch and
+ * the modules modelled here, then the user's own project files. Returns a Namespace, or an Unknown
+ * (after an information diagnostic) for modules the engine cannot see. With `quiet`, returns null
  * instead for names that are not sub-modules (attribute lookups use this).
  */
-export function resolveImport(ip: Interp, name: string, r: Range, quiet = false): Value {
+export function resolveImport(ip: Interp, name: string, r: Range, quiet = false, level = 0): Value {
   let reg = registries.get(ip);
   if (!reg) registries.set(ip, (reg = buildRegistry(ip)));
-  const ns = reg.get(name);
-  if (ns) return ns;
-  if (quiet) return null as unknown as Value;
-  if (!QUIET.test(name)) {
-    const local = name.startsWith('.') || !/^(torch|torchvision|numpy|np|einops|timm|torchaudio|scipy|PIL)/.test(name);
-    ip.report(r, 'information', 'unresolved-import', local
-      ? `ShapeLens does not follow imports of project files yet ('${name}'); what comes from it is unknown`
-      : `ShapeLens does not model '${name}'; what comes from it is unknown`);
+  if (level === 0) {
+    const ns = reg.get(name);
+    if (ns) return ns;
+    if (quiet) return ip.userModules?.load(name, 0, r) ?? (null as unknown as Value);
+    if (/^(torch|torchvision|torchaudio|numpy|scipy|einops|timm|PIL|cv2|sklearn|matplotlib|pandas)(\.|$)/.test(name)) {
+      ip.report(r, 'information', 'unresolved-import', `ShapeLens does not model '${name}'; what comes from it is unknown`);
+      return new Unknown(`the module ${name}`);
+    }
   }
-  return new Unknown(`the module ${name}`);
+  const user = ip.userModules?.load(name, level, r);
+  if (user) return user;
+  const shown = '.'.repeat(level) + name;
+  if (level > 0 || !QUIET.test(name)) {
+    ip.report(r, 'information', 'unresolved-import', ip.userModules
+      ? `ShapeLens cannot find the module '${shown}' in this project; what comes from it is unknown`
+      : `ShapeLens does not follow imports here ('${shown}'); what comes from it is unknown`);
+  }
+  return new Unknown(`the module ${shown}`);
 }
 
 function buildRegistry(ip: Interp): Map<string, Namespace> {
