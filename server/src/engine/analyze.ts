@@ -249,6 +249,8 @@ function traceModel(text: string, opts: AnalyzeOptions, m: ModelInfo, l: Loaded)
   }
   const first = specs[0]!;
   const nsp = first.dtype === 'float32' ? Math.max(0, first.shape.length - 2) : 0;
+  // Lazy layers get their parameters during the trace: count after it.
+  report.params = countParams(model);
   report.layers = tracer.calls.map((c) => row(c, first.shape.length, nsp));
   for (const [line, v] of [...tracer.values].sort((a, b) => a[0] - b[0])) {
     const shape = outputShape(v);

@@ -8,7 +8,7 @@ import {
 import type { Interp } from '../interp/interpreter';
 import { ModuleState } from './moduleState';
 import { Tensor } from './tensor';
-import { makeModuleClass, newParam } from './nnModule';
+import { defineLazy, makeModuleClass, newParam } from './nnModule';
 import { makeContainers } from './containers';
 import { defineConvs } from './layers/conv';
 import { definePools } from './layers/pool';
@@ -71,6 +71,14 @@ function buildRegistry(ip: Interp): Map<string, Namespace> {
   defineLinear(ip, Module, layers);
   defineElementwise(ip, Module, layers);
   defineResample(ip, Module, layers);
+  for (const nd of [1, 2, 3]) {
+    const channels = (x: Tensor): number | undefined => x.shape[x.rank - nd - 1];
+    layers.set(`LazyConv${nd}d`, defineLazy(ip, Module, `LazyConv${nd}d`, layers.get(`Conv${nd}d`)!, 'in_channels', channels));
+    layers.set(`LazyConvTranspose${nd}d`, defineLazy(ip, Module, `LazyConvTranspose${nd}d`, layers.get(`ConvTranspose${nd}d`)!, 'in_channels', channels));
+    layers.set(`LazyBatchNorm${nd}d`, defineLazy(ip, Module, `LazyBatchNorm${nd}d`, layers.get(`BatchNorm${nd}d`)!, 'num_features', (x) => x.shape[1]));
+    layers.set(`LazyInstanceNorm${nd}d`, defineLazy(ip, Module, `LazyInstanceNorm${nd}d`, layers.get(`InstanceNorm${nd}d`)!, 'num_features', channels));
+  }
+  layers.set('LazyLinear', defineLazy(ip, Module, 'LazyLinear', layers.get('Linear')!, 'in_features', (x) => x.shape[x.rank - 1]));
   const nn = new Namespace('torch.nn', new Map<string, Value>(layers));
   const TensorCls = new PyClass('Tensor', [objectCls], null, { qualname: 'torch.Tensor', construct: (a) => (factoryMembers(ip).get('Tensor') as Builtin).call(a) });
   const Parameter = new PyClass('Parameter', [TensorCls], null, {

@@ -126,8 +126,11 @@ function unknownLayer(reason: string): LayerImpl {
   return { forward: () => new Unknown(reason) };
 }
 
+const specs = new WeakMap<PyClass, LayerSpec>();
+
 export function defineLayer(ip: Interp, base: PyClass, name: string, spec: LayerSpec, qual = `torch.nn.${name}`): PyClass {
   const cls = new PyClass(name, [base], null, { qualname: qual, isModule: true });
+  specs.set(cls, spec);
   cls.attrs.set(
     '__init__',
     new Builtin(`${name}.__init__`, (a) => {
@@ -155,6 +158,32 @@ export function defineLayer(ip: Interp, base: PyClass, name: string, spec: Layer
     }),
   );
   return cls;
+}
+
+/**
+ * A Lazy* variant of a layer (nn.LazyLinear, nn.LazyConv2d, ...): `param` (in_features,
+ * in_channels, num_features) is taken from the first input, and the parameters exist from then on.
+ */
+export function defineLazy(ip: Interp, base: PyClass, name: string, eager: PyClass, param: string, infer: (x: Tensor) => number | undefined): PyClass {
+  const spec = specs.get(eager)!;
+  return defineLayer(ip, base, name, {
+    sig: spec.sig.filter((s) => s !== param),
+    required: Math.max(0, (spec.required ?? 0) - 1),
+    build(_ip, _self, b, site) {
+      return {
+        forward(ip2, me, a) {
+          const x = inputOf(me, a, ip2);
+          if (!(x instanceof Tensor)) return x;
+          const v = infer(x);
+          if (v === undefined) return layerError(me, a.site, 'RuntimeError', `${moduleLabel(me)} cannot infer ${param} from an input of shape ${shapeStr(x.shape)}`, 'lazy');
+          const real = spec.build(ip2, me, new Map([...b, [param, v]]), site);
+          me.module!.layer = real;
+          return real.forward(ip2, me, a);
+        },
+        describe: () => `${param} inferred at the first call`,
+      };
+    },
+  });
 }
 
 /** The label of a module in messages: its path and class, e.g. "features.0 (Conv2d)". */

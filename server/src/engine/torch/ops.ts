@@ -232,6 +232,12 @@ op(['matmul', 'mm', 'bmm', 'mv', 'dot', 'inner'], ['input', 'other', '*', 'out']
   if (name === 'bmm' && a.shape[0] !== c.shape[0]) raise('RuntimeError', `bmm: batch sizes differ: ${shapeStr(a.shape)} and ${shapeStr(c.shape)}`, site, 'matmul');
   return matmul(a, c, site, name);
 });
+op(['einsum'], ['equation', 'operands'], (_ip, b, site) => {
+  const eq = b.get('equation');
+  if (typeof eq !== 'string') return new Unknown('einsum with an unknown equation');
+  const ops = tensorList(b.get('operands'), site);
+  return einsum(eq, ops, site);
+}, 'operands');
 op(['outer', 'ger'], ['input', 'vec2'], (_ip, b, site) => {
   const a = input(b, site);
   const c = tensorArg(b.get('vec2'), 'vec2', site);
@@ -266,6 +272,61 @@ op(['new_tensor'], ['input', 'data'], () => new Unknown('new_tensor() data'));
 
 export function scalarValue(v: number, dtype: DType): Value {
   return dtype === 'float32' ? new PyFloat(v) : dtype === 'bool' ? v !== 0 : v;
+}
+
+/** torch.einsum: letters name dims; repeated letters must agree; letters missing from the output are summed. */
+export function einsum(equation: string, ops: Tensor[], site: Range): Tensor {
+  const eq = equation.replace(/\s+/g, '');
+  const [lhs, rhsGiven] = eq.includes('->') ? eq.split('->') : [eq, null];
+  const terms = lhs!.split(',');
+  if (terms.length !== ops.length) raise('RuntimeError', `einsum(): ${terms.length} operands in the equation '${equation}' but ${ops.length} tensors given`, site, 'einsum');
+  const size = new Map<string, number>();
+  const tag = new Map<string, number>();
+  let ellipsis: number[] | null = null;
+  let ellTags: number[] = [];
+  terms.forEach((term, k) => {
+    const t = ops[k]!;
+    const letters = term.replace('...', '');
+    const nEll = term.includes('...') ? t.rank - letters.length : 0;
+    if (nEll < 0 || (!term.includes('...') && letters.length !== t.rank)) raise('RuntimeError', `einsum(): the term '${term}' has ${letters.length} subscripts but operand ${k} ${shapeStr(t.shape)} has ${t.rank} dims`, site, 'einsum');
+    const at = term.indexOf('...');
+    let d = 0;
+    for (let i = 0; i < term.length; i++) {
+      if (i === at) {
+        ellipsis = t.shape.slice(d, d + nEll);
+        ellTags = t.tags.slice(d, d + nEll);
+        d += nEll;
+        i += 2;
+        continue;
+      }
+      const c = term[i]!;
+      const n = t.shape[d]!;
+      const prev = size.get(c);
+      if (prev !== undefined && prev !== n && prev !== 1 && n !== 1) raise('RuntimeError', `einsum(): subscript '${c}' has size ${n} in operand ${k} but ${prev} before (equation '${equation}')`, site, 'einsum');
+      if (prev === undefined || prev === 1) size.set(c, n);
+      if (t.tags[d]! >= 0 && !tag.has(c)) tag.set(c, t.tags[d]!);
+      d++;
+    }
+  });
+  const counts = new Map<string, number>();
+  for (const c of lhs!.replace(/[,.]/g, '')) counts.set(c, (counts.get(c) ?? 0) + 1);
+  const rhs = rhsGiven ?? ((lhs!.includes('...') ? '...' : '') + [...counts].filter(([, n]) => n === 1).map(([c]) => c).sort().join(''));
+  const shape: number[] = [];
+  const tags: number[] = [];
+  for (let i = 0; i < rhs.length; i++) {
+    if (rhs.startsWith('...', i)) {
+      shape.push(...((ellipsis as number[] | null) ?? []));
+      tags.push(...ellTags);
+      i += 2;
+      continue;
+    }
+    const c = rhs[i]!;
+    if (!size.has(c)) raise('RuntimeError', `einsum(): output subscript '${c}' does not appear in the equation's input terms ('${equation}')`, site, 'einsum');
+    shape.push(size.get(c)!);
+    tags.push(tag.get(c) ?? -1);
+  }
+  const summed = [...tag].filter(([c]) => !rhs.includes(c)).map(([, t]) => t);
+  return new Tensor(shape, ops[0]!.dtype, tags, globalize(unionDep(ops.map((t) => t.dep)), summed));
 }
 
 /** Methods with varargs (`x.view(1, -1)`) arrive as a PyList under the varargs name. */

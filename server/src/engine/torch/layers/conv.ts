@@ -2,7 +2,7 @@
 // checks, parameters, and the forward shape rule (output size from window.ts).
 import type { Range } from '../../syntax/ast';
 import { raise } from '../../interp/errors';
-import type { PyClass, PyObject, Value } from '../../interp/values';
+import { PyList, PyTuple, type PyClass, type PyObject, type Value } from '../../interp/values';
 import type { Interp } from '../../interp/interpreter';
 import { int, bool, str, tuple } from '../args';
 import { convOutSize, convTransposeOutSize, samePadding } from '../window';
@@ -141,7 +141,18 @@ export function defineConvs(ip: Interp, base: PyClass, out: Map<string, PyClass>
             for (let i = 0; i < nd; i++) {
               if (outPad[i]! >= stride[i]! && outPad[i]! >= dilation[i]!) fail(`${moduleLabel(me)}: output padding must be smaller than either stride or dilation, but got output_padding=${outPad[i]}, stride=${stride[i]}, dilation=${dilation[i]}`, 'conv-padding');
             }
-            const spatial = x.shape.slice(cDim + 1).map((L, i) => convTransposeOutSize(L, k[i]!, stride[i]!, pad[i]!, outPad[i]!, dilation[i]!));
+            let spatial = x.shape.slice(cDim + 1).map((L, i) => convTransposeOutSize(L, k[i]!, stride[i]!, pad[i]!, outPad[i]!, dilation[i]!));
+            // forward(x, output_size=...) picks the output padding that reaches the requested size.
+            const req = a.pos[1] ?? a.kw.get('output_size');
+            if (req instanceof PyTuple || req instanceof PyList) {
+              const want = req.items.slice(-nd).map((v, i) => int(v, `output_size[${i}]`, a.site));
+              spatial = x.shape.slice(cDim + 1).map((L, i) => {
+                const lo = convTransposeOutSize(L, k[i]!, stride[i]!, pad[i]!, 0, dilation[i]!);
+                const hi = lo + stride[i]! - 1;
+                if (want[i]! < lo || want[i]! > hi) fail(`${moduleLabel(me)}: requested an output size of ${want.join('x')}, but valid sizes range from ${lo} to ${hi} (for an input of ${x.shape.slice(cDim + 1).join('x')})`, 'conv-output-size');
+                return want[i]!;
+              });
+            }
             if (spatial.some((s) => s < 1)) fail(`${moduleLabel(me)}: output size ${spatial.join('x')} is too small`, 'size-below-kernel');
             let dep = x.dep;
             for (let i = 0; i < nd; i++) dep = upsampleDep(dep, x.tags[cDim + 1 + i]!, Fraction.of(stride[i]!));
