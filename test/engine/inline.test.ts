@@ -1,5 +1,5 @@
-// Inline-expectation fixtures (test/fixtures/inline/*.py): `#   ^ [4, 6, 14, 14]`, `#   ^ params 456` and
-// `#   ^ error: text` under the code line they describe. The expectations are PyTorch's (checked by
+// Inline-expectation fixtures (test/fixtures/inline/*.py): `#   ^ [4, 6, 14, 14]`, `#   ^ params 456`,
+// `#   ^ error: text` and `#   ^ lint: code` under the code line they describe. The expectations are PyTorch's (checked by
 // test/gen/verify_inline.py); UPDATE_EXPECT=1 rewrites shapes and params from the engine instead.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -27,7 +27,11 @@ function check(text: string, file: string): { bad: string[]; updated: string } {
     }
     const want = m[2]!.trim();
     const at = `${file}:${i + 1}`;
-    if (want.startsWith('error:')) {
+    if (want.startsWith('lint:')) {
+      const lintCode = want.slice(5).trim();
+      const ds = r.diagnostics.filter((d) => d.severity !== 'error' && d.line === code);
+      if (!ds.some((d) => d.code === lintCode)) bad.push(`${at}: expected lint '${lintCode}' on line ${code}; got ${ds.map((d) => d.code).join(', ') || 'none'}`);
+    } else if (want.startsWith('error:')) {
       const sub = want.slice(6).trim();
       const errs = [...res.diagnostics, ...r.diagnostics].filter((d) => d.severity === 'error' && d.line === code);
       if (!errs.some((d) => d.message.includes(sub))) bad.push(`${at}: expected an error containing '${sub}' on line ${code}; got ${errs.map((d) => d.message).join(' | ') || 'none'}`);

@@ -54,6 +54,9 @@ function check(t: Truth, r: ModelReport | undefined, fileDiagLines: string[]): s
     return bad;
   }
   if (errors.length) bad.push(`false errors: ${errors.map((d) => `${d.line}: ${d.message}`).join(' | ')}`);
+  // Lints are information; a warning on a correct model would be nagging (warnings are for engine limits).
+  const warnings = r.diagnostics.filter((d) => d.severity === 'warning');
+  if (warnings.length) bad.push(`warnings on a correct model: ${warnings.map((d) => `${d.line}: ${d.message}`).join(' | ')}`);
   if (fileDiagLines.length) bad.push(`file errors: ${fileDiagLines.join(' | ')}`);
   if (JSON.stringify(r.params) !== JSON.stringify(t.params)) bad.push(`params ${JSON.stringify(r.params)} != ${JSON.stringify(t.params)}`);
   if (JSON.stringify(r.output) !== JSON.stringify(t.output)) bad.push(`output ${JSON.stringify(r.output)} != ${JSON.stringify(t.output)}`);

@@ -11,6 +11,7 @@ import { countParams, namedModules } from './torch/moduleState';
 import { Tracer, type CallRecord } from './trace/tracer';
 import { fieldOf } from './trace/receptiveField';
 import { findUsage } from './declare/usage';
+import { runLints } from './trace/lints';
 import type { SourceHost } from './imports/host';
 import type { Diagnostic, InputSpec, LayerRow, ModelInfo, ModelReport, OutputShape } from './report';
 
@@ -247,6 +248,7 @@ function traceModel(text: string, opts: AnalyzeOptions, m: ModelInfo, l: Loaded)
   } finally {
     ip.tracer = null;
   }
+  runLints(ip, tracer);
   const first = specs[0]!;
   const nsp = first.dtype === 'float32' ? Math.max(0, first.shape.length - 2) : 0;
   // Lazy layers get their parameters during the trace: count after it.

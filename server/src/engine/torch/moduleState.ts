@@ -14,6 +14,20 @@ export interface LayerImpl {
   macs?(input: Tensor[], output: Tensor): number;
   /** One-line description of the arguments for hovers and tables, e.g. "3→6, k=5". */
   describe?(): string;
+  /** Sliding-window geometry, for the architecture lints. */
+  window?: WindowInfo;
+}
+
+/** What the lints need to know about a conv/pool: per spatial dim kernel, stride, padding, dilation. */
+export interface WindowInfo {
+  kind: 'conv' | 'pool' | 'convTranspose';
+  k: number[];
+  stride: number[];
+  padL: number[];
+  padR: number[];
+  dilation: number[];
+  bias?: boolean;
+  ceil?: boolean;
 }
 
 export class ModuleState {

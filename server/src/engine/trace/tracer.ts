@@ -20,6 +20,8 @@ export class Tracer {
   private depth = 0;
   /** Where the most recent flatten/view came from, for "Linear in_features" messages. */
   lastFlatten: string | null = null;
+  /** Which module call produced a tensor (for "conv feeds straight into BatchNorm"). */
+  readonly producer = new WeakMap<Tensor, CallRecord>();
   /** The value each source line (0-based) assigned or returned during the trace; the last execution wins. */
   readonly values = new Map<number, Value>();
 
@@ -50,6 +52,7 @@ export class Tracer {
     if (rec) {
       rec.output = out;
       rec.macs = macsOf(m, rec.inputs, out);
+      if (out instanceof Tensor && !rec.inputs.includes(out)) this.producer.set(out, rec);
     }
     return out;
   }

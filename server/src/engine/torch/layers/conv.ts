@@ -108,6 +108,7 @@ export function defineConvs(ip: Interp, base: PyClass, out: Map<string, PyClass>
           },
           macs: (_in, o) => convMacs(me(self), o, g),
           describe: () => describeConv(g),
+          window: { kind: 'conv', k, stride, padL, padR, dilation, bias: hasBias },
         };
       },
     }));
@@ -166,6 +167,7 @@ export function defineConvs(ip: Interp, base: PyClass, out: Map<string, PyClass>
             return (inC * (outC / groups) * k.reduce((p, d) => p * d, 1) + (hasBias ? outC : 0)) * (o.shape[0] ?? 1) * per;
           },
           describe: () => `${inC}→${outC}, k=${k.join('x')}, s=${stride.join('x')}`,
+          window: { kind: 'convTranspose', k, stride, padL: pad, padR: pad, dilation, bias: hasBias },
         };
       },
     }));

@@ -104,6 +104,7 @@ export function definePools(ip: Interp, base: PyClass, out: Map<string, PyClass>
               return withIdx ? new PyTuple([y, new Tensor(y.shape.slice(), 'int64', y.tags.slice(), y.dep)]) : y;
             },
             describe: () => `k=${g.k.join('x')}, s=${g.stride.join('x')}${g.pad.some((p) => p) ? `, p=${g.pad.join('x')}` : ''}${g.ceil ? ', ceil' : ''}`,
+            window: { kind: 'pool', k: g.k, stride: g.stride, padL: g.pad, padR: g.pad, dilation: g.dilation, ceil: g.ceil },
           };
         },
       }));
