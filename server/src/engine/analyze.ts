@@ -1,5 +1,6 @@
 // The engine's entry point: parse a file, run its top level, find its models, build one, trace its
 // forward over the given input shapes, and turn the trace into a ModelReport. Never throws on user code.
+import { dimStr } from './torch/dim';
 import type { Expr, PyModule, Range } from './syntax/ast';
 import { copyTree, parseTree } from './syntax/parser';
 import { lowerModule } from './syntax/lower';
@@ -273,7 +274,7 @@ function reportThrow(ip: Interp, e: unknown, fallback: Range): void {
 }
 
 function outputShape(v: Value | undefined): OutputShape {
-  if (v instanceof Tensor) return v.shape.slice();
+  if (v instanceof Tensor) return v.shape.map((d) => (typeof d === 'number' ? d : dimStr(d, 'ascii')));
   if ((v instanceof PyTuple || v instanceof PyList) && v.items.length && v.items.every((x) => x instanceof Tensor || x instanceof PyTuple || x instanceof PyList)) {
     const inner = v.items.map(outputShape);
     return inner.some((x) => x === null) ? null : inner;

@@ -18,8 +18,8 @@ export interface Usage {
 }
 
 function specOf(v: Value): InputSpec | null {
-  if (!(v instanceof Tensor)) return null;
-  return { shape: v.shape.slice(), dtype: v.dtype === 'int64' ? 'int64' : 'float32' };
+  if (!(v instanceof Tensor) || !v.shape.every((d) => typeof d === 'number')) return null;
+  return { shape: v.shape.slice() as number[], dtype: v.dtype === 'int64' ? 'int64' : 'float32' };
 }
 
 function shapeFrom(v: Value | undefined): number[] | null {
@@ -49,7 +49,7 @@ export function summaryNamespaces(ip: Interp): Namespace[] {
     const one = shapeFrom(size);
     if (one) shapes = [one];
     else if (size instanceof PyList || size instanceof PyTuple) shapes = size.items.map((x) => shapeFrom(x)).filter((x): x is number[] => x !== null);
-    else if (data instanceof Tensor) shapes = [data.shape.slice()];
+    else if (data instanceof Tensor && data.count !== null) shapes = [data.shape.slice() as number[]];
     record(model, shapes.map((s) => ({ shape: s, dtype: isLong ? 'int64' : 'float32' })), 'torchinfo.summary', a.site);
     return new Unknown('a torchinfo summary');
   });

@@ -1,4 +1,5 @@
 // Python's built-in functions and types, as far as model code uses them (range, len, zip, isinstance, super, ...).
+import { Sym } from '../torch/dim';
 import { PyRaise, raise } from './errors';
 import { binop, pyEquals, truthy, compare } from './operators';
 import {
@@ -36,6 +37,7 @@ export function makeBuiltins(ip: Interp): Map<string, Value> {
       return n;
     }
     if (isNumber(v)) return Math.trunc(numVal(v));
+    if (v instanceof Sym) return v;
     if (v instanceof Tensor) return new Unknown('the value of a tensor');
     if (v instanceof Unknown) return v;
     return raise('TypeError', `int() argument must be a string or a number, not '${typeName(v)}'`, a.site, 'type-error');

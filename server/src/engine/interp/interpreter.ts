@@ -560,6 +560,10 @@ export class Interp {
     if (v instanceof Tensor) {
       if (v.rank === 0) raise('TypeError', 'iteration over a 0-d tensor', r, 'type-error');
       const n = v.shape[0]!;
+      if (typeof n !== 'number') {
+        this.report(r, 'information', 'unknown-iterable', `ShapeLens cannot iterate over a tensor whose first dim is symbolic (${repr(n)}); the loop was skipped`);
+        return null;
+      }
       if (n > 100_000) throw new BudgetExceeded(`iterating over ${n} tensor rows is too long to trace`, r);
       if (v.data && v.rank === 1) return v.data.map((x) => dataTensor([x], v.dtype, true));
       return Array.from({ length: n }, () => new Tensor(v.shape.slice(1), v.dtype, v.tags.slice(1), v.dep));

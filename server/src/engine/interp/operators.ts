@@ -2,7 +2,9 @@
 // handed to the broadcasting rules in torch/arith.ts.
 import type { Range } from '../syntax/ast';
 import { raise } from './errors';
-import { PyDict, PyFloat, PyList, PySet, PyTuple, Unknown, isNumber, numVal, typeName, hashKey, PyObject, PyClass, type Value, PyRange } from './values';
+import { PyDict, PyFloat, PyList, PySet, PyTuple, Unknown, isNumber, isDimValue, numVal, typeName, hashKey, PyObject, PyClass, type Value, PyRange } from './values';
+import * as D from '../torch/dim';
+import { Sym, type Dim } from '../torch/dim';
 import { Tensor } from '../torch/tensor';
 import { tensorBinop, tensorCompare, tensorUnary } from '../torch/arith';
 import type { Interp } from './interpreter';
@@ -12,6 +14,7 @@ const SEQ_OPS = new Set(['+', '*']);
 export function binop(ip: Interp, op: string, l: Value, r: Value, site: Range): Value {
   if (l instanceof Tensor || r instanceof Tensor) return tensorBinop(ip, op, l, r, site);
   if (l instanceof Unknown || r instanceof Unknown) return new Unknown(l instanceof Unknown ? l.reason : (r as Unknown).reason);
+  if ((l instanceof Sym || r instanceof Sym) && isDimValue(l) && isDimValue(r)) return symBinop(op, l, r, site);
   if (isNumber(l) && isNumber(r)) return numericBinop(op, l, r, site);
   if (typeof l === 'string') {
     if (op === '+' && typeof r === 'string') return l + r;
@@ -36,6 +39,36 @@ export function binop(ip: Interp, op: string, l: Value, r: Value, site: Range): 
   }
   if (l instanceof PyObject || r instanceof PyObject) return new Unknown(`operator ${op} on ${typeName(l)} and ${typeName(r)}`);
   return raise('TypeError', `unsupported operand type(s) for ${op}: '${typeName(l)}' and '${typeName(r)}'`, site, 'type-error');
+}
+
+/** Python int arithmetic where an operand is a symbolic dim (`h * w`, `c // groups`). */
+function symBinop(op: string, l: number | boolean | Sym, r: number | boolean | Sym, site: Range): Value {
+  const a: Dim = typeof l === 'boolean' ? Number(l) : l;
+  const b: Dim = typeof r === 'boolean' ? Number(r) : r;
+  try {
+    switch (op) {
+      case '+':
+        return D.add(a, b);
+      case '-':
+        return D.sub(a, b);
+      case '*':
+        return D.mul(a, b);
+      case '//':
+        if (typeof b === 'number' && b > 0) return D.floordiv(a, b);
+        break;
+      case '%':
+        if (typeof b === 'number' && b > 0) return D.mod(a, b);
+        break;
+      case '**':
+        if (typeof b === 'number' && Number.isInteger(b) && b >= 0 && b <= 4) return D.prod(Array(b).fill(a));
+        break;
+    }
+  } catch (e) {
+    if (e instanceof D.TooComplex) return new Unknown(`a shape too complex to write down (${e.message})`);
+    throw e;
+  }
+  void site;
+  return new Unknown(`${op} of a symbolic size`);
 }
 
 function numericBinop(op: string, l: number | boolean | PyFloat, r: number | boolean | PyFloat, site: Range): Value {
@@ -90,6 +123,7 @@ function percentFormat(fmt: string, r: Value): string {
 
 export function unaryop(ip: Interp, op: string, v: Value, site: Range): Value {
   if (v instanceof Tensor) return tensorUnary(ip, op, v, site);
+  if (v instanceof Sym) return op === '-' ? D.neg(v) : op === '+' ? v : new Unknown(`${op} of a symbolic size`);
   if (v instanceof Unknown) return v;
   if (isNumber(v)) {
     const x = numVal(v);
@@ -103,6 +137,7 @@ export function unaryop(ip: Interp, op: string, v: Value, site: Range): Value {
 
 export function pyEquals(a: Value, b: Value): boolean {
   if (isNumber(a) && isNumber(b)) return numVal(a) === numVal(b);
+  if ((a instanceof Sym || b instanceof Sym) && isDimValue(a) && isDimValue(b)) return D.eq(typeof a === "boolean" ? Number(a) : a, typeof b === "boolean" ? Number(b) : b) === true;
   if (typeof a === 'string' || typeof b === 'string' || a === null || b === null) return a === b;
   if ((a instanceof PyTuple && b instanceof PyTuple) || (a instanceof PyList && b instanceof PyList)) {
     return a.items.length === b.items.length && a.items.every((x, i) => pyEquals(x, b.items[i]!));
@@ -128,6 +163,16 @@ export function compare(ip: Interp, op: string, a: Value, b: Value, site: Range)
   }
   if (a instanceof Tensor || b instanceof Tensor) return tensorCompare(ip, op, a, b, site);
   if (a instanceof Unknown || b instanceof Unknown) return new Unknown('comparison with an unknown value');
+  if ((a instanceof Sym || b instanceof Sym) && isDimValue(a) && isDimValue(b)) {
+    const x: Dim = typeof a === 'boolean' ? Number(a) : a;
+    const y: Dim = typeof b === 'boolean' ? Number(b) : b;
+    const e = D.eq(x, y);
+    if (op === '==' && e !== null) return e;
+    if (op === '!=' && e !== null) return !e;
+    const diff = D.sub(x, y);
+    if (typeof diff === 'number') return compare(ip, op, diff, 0, site);
+    return new Unknown(`a comparison of symbolic sizes (${D.dimStr(x)} ${op} ${D.dimStr(y)})`);
+  }
   if (op === '==') return pyEquals(a, b);
   if (op === '!=') return !pyEquals(a, b);
   const c = order(a, b, site, op);
@@ -182,8 +227,8 @@ export function truthy(v: Value): boolean | null {
   if (v instanceof PyList || v instanceof PyTuple || v instanceof PySet) return v.items.length > 0;
   if (v instanceof PyDict) return v.map.size > 0;
   if (v instanceof PyRange) return v.length > 0;
-  if (v instanceof Unknown) return null;
-  if (v instanceof Tensor) return v.numel === 1 ? null : null;
+  if (v instanceof Unknown || v instanceof Sym) return null;
+  if (v instanceof Tensor) return null;
   if (v instanceof PyObject && v.module) {
     const base = v.cls.builtinBase?.name;
     if (base === 'Sequential' || base === 'ModuleList' || base === 'ModuleDict') return v.module.children.size > 0;

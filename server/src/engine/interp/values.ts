@@ -2,6 +2,7 @@
 // anything the engine cannot know. Ints are JS numbers (always integral), floats are PyFloat.
 import type { ClassDef, Expr, FunctionDef, Param, Range } from '../syntax/ast';
 import type { Tensor } from '../torch/tensor';
+import { Sym, dimStr } from '../torch/dim';
 import type { ModuleState } from '../torch/moduleState';
 import type { Scope } from './scope';
 
@@ -221,7 +222,9 @@ export type Value =
   | SuperProxy
   | Namespace
   | PyExceptionValue
-  | Tensor;
+  | Tensor
+  /** A symbolic int (a dim of a symbolic shape: `x.size(2)` when H is unknown). */
+  | Sym;
 
 export function isInt(v: Value): v is number | boolean {
   return typeof v === 'number' || typeof v === 'boolean';
@@ -233,8 +236,14 @@ export function numVal(v: number | boolean | PyFloat): number {
   return v instanceof PyFloat ? v.v : Number(v);
 }
 
+/** An int that may be symbolic. */
+export function isDimValue(v: Value): v is number | boolean | Sym {
+  return typeof v === 'number' || typeof v === 'boolean' || v instanceof Sym;
+}
+
 export function hashKey(v: Value): string {
   if (typeof v === 'number' || typeof v === 'boolean') return 'n' + Number(v);
+  if (v instanceof Sym) return 'd' + v.key;
   if (v instanceof PyFloat) return 'n' + v.v;
   if (typeof v === 'string') return 's' + v;
   if (v === null) return 'None';
@@ -267,6 +276,7 @@ export function typeName(v: Value): string {
   if (v instanceof Namespace) return 'module';
   if (v instanceof PyFunction || v instanceof Builtin || v instanceof BoundMethod) return 'function';
   if (v instanceof PyExceptionValue) return v.type;
+  if (v instanceof Sym) return 'int';
   return 'Tensor';
 }
 
@@ -281,6 +291,7 @@ export function repr(v: Value, depth = 0): string {
   if (v instanceof PyTuple) return '(' + v.items.map((x) => repr(x, depth + 1)).join(', ') + (v.items.length === 1 ? ',)' : ')');
   if (v instanceof PyList) return '[' + v.items.map((x) => repr(x, depth + 1)).join(', ') + ']';
   if (v instanceof Unknown) return '<unknown>';
+  if (v instanceof Sym) return dimStr(v);
   if (v instanceof PyClass) return `<class '${v.name}'>`;
   if (v instanceof PyObject) return `<${v.cls.name} object>`;
   if (v instanceof PyFunction || v instanceof Builtin) return `<function ${v.name}>`;

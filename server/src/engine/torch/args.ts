@@ -4,6 +4,7 @@ import type { Range } from '../syntax/ast';
 import { raise } from '../interp/errors';
 import { PyFloat, PyList, PyTuple, Unknown, isInt, typeName, type CallArgs, type Value } from '../interp/values';
 import { Tensor } from './tensor';
+import { Sym, type Dim } from './dim';
 
 export type Bound = Map<string, Value>;
 
@@ -52,7 +53,20 @@ export function int(v: Value | undefined, name: string, site: Range, dflt?: numb
   if (isInt(v)) return Number(v);
   if (v instanceof Unknown) throw new UnknownArg(`${name} is unknown (${v.reason})`);
   if (v instanceof Tensor) throw new UnknownArg(`${name} comes from a tensor value`);
+  if (v instanceof Sym) throw new UnknownArg(`${name} is a symbolic size (${v.key})`);
   return raise('TypeError', `${name} must be an int, not ${typeName(v)}${v instanceof PyFloat ? ` (${v.v})` : ''}`, site, 'type-error');
+}
+
+/** A size that may be symbolic (`x.size(0)` of a symbolic batch). */
+export function dim(v: Value | undefined, name: string, site: Range): Dim {
+  if (v instanceof Sym) return v;
+  return int(v, name, site);
+}
+
+/** Dims that must be numbers here (parameter shapes, kernel sizes): symbolic ones make the result unknown. */
+export function concrete(ds: Dim[], what: string): number[] {
+  for (const d of ds) if (typeof d !== 'number') throw new UnknownArg(`${what} depends on a symbolic size`);
+  return ds as number[];
 }
 
 export function float(v: Value | undefined, name: string, site: Range, dflt: number): number {
@@ -100,8 +114,14 @@ export function dims(v: Value | undefined, name: string, site: Range): number[] 
   return [int(v, name, site)];
 }
 
-/** Shape arguments given either as varargs (view(1, 2)) or one sequence (view((1, 2))). */
-export function shapeArgs(pos: Value[], site: Range, name = 'size'): number[] {
+/** Shape arguments given either as varargs (view(1, 2)) or one sequence (view((1, 2))); dims may be symbolic. */
+export function shapeArgs(pos: Value[], site: Range, name = 'size'): Dim[] {
+  const src = pos.length === 1 && (pos[0] instanceof PyTuple || pos[0] instanceof PyList) ? (pos[0] as PyTuple).items : pos;
+  return src.map((x, i) => dim(x, `${name}[${i}]`, site));
+}
+
+/** Like shapeArgs, for arguments that must be plain integers (dims orders, repeat counts). */
+export function intArgs(pos: Value[], site: Range, name = 'dims'): number[] {
   const src = pos.length === 1 && (pos[0] instanceof PyTuple || pos[0] instanceof PyList) ? (pos[0] as PyTuple).items : pos;
   return src.map((x, i) => int(x, `${name}[${i}]`, site));
 }

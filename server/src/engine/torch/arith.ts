@@ -3,20 +3,23 @@ import type { Range } from '../syntax/ast';
 import { raise } from '../interp/errors';
 import { PyFloat, Unknown, isNumber, typeName, type Value } from '../interp/values';
 import { Tensor, globalize, shapeStr, unionDep, type DType } from './tensor';
+import * as D from './dim';
+import type { Dim } from './dim';
+import { same } from './assume';
 import type { Interp } from '../interp/interpreter';
 
 /** Broadcasts shapes (right-aligned); raises PyTorch's message when a pair of dims differs. */
-export function broadcastShapes(shapes: number[][], site: Range): number[] {
+export function broadcastShapes(shapes: Dim[][], site: Range): Dim[] {
   const rank = Math.max(...shapes.map((s) => s.length));
-  const out: number[] = [];
+  const out: Dim[] = [];
   for (let i = 0; i < rank; i++) {
-    let d = 1;
+    let d: Dim = 1;
     for (let k = 0; k < shapes.length; k++) {
       const s = shapes[k]!;
       const x = s[s.length - rank + i];
       if (x === undefined || x === 1) continue;
-      if (d !== 1 && x !== d) {
-        raise('RuntimeError', `The size of tensor a (${d}) must match the size of tensor b (${x}) at non-singleton dimension ${i}: shapes ${shapes.map((q) => shapeStr(q)).join(' and ')} do not broadcast`, site, 'broadcast');
+      if (d !== 1 && !same(x, d, site, `broadcasting ${shapes.map((q) => shapeStr(q)).join(' and ')} (dim ${i})`)) {
+        raise('RuntimeError', `The size of tensor a (${D.dimStr(d)}) must match the size of tensor b (${D.dimStr(x)}) at non-singleton dimension ${i}: shapes ${shapes.map((q) => shapeStr(q)).join(' and ')} do not broadcast`, site, 'broadcast');
       }
       d = x;
     }
@@ -39,13 +42,14 @@ export function elementwise(ts: Tensor[], site: Range, dtype?: DType): Tensor {
       const j = t.rank - rank + i;
       if (j < 0) continue;
       const tt = t.tags[j]!;
-      if (t.shape[j] === d && tt >= 0) tag = tag === -1 || tag === tt ? tt : -2;
+      if (D.eq(t.shape[j]!, d) === true && tt >= 0) tag = tag === -1 || tag === tt ? tt : -2;
     }
     return tag < 0 ? -1 : tag;
   });
   const dt: DType = dtype ?? (ts.some((t) => t.dtype === 'float32') ? 'float32' : ts.some((t) => t.dtype === 'int64') ? 'int64' : 'bool');
   // The larger operand first: a broadcast gate (x * w) must not lend its grid to the result.
-  const bySize = ts.slice().sort((a, b) => b.numel - a.numel);
+  const size = (t: Tensor): number => t.shape.reduce<number>((p, d) => p * (typeof d === 'number' ? d : 1e6), 1);
+  const bySize = ts.slice().sort((a, b) => size(b) - size(a));
   return new Tensor(shape, dt, tags, unionDep(bySize.map((t) => t.dep)));
 }
 
@@ -92,9 +96,9 @@ export function tensorCompare(ip: Interp, op: string, l: Value, r: Value, site: 
 /** torch.matmul semantics for 1-D, 2-D and batched operands. */
 export function matmul(a: Tensor, b: Tensor, site: Range, what = 'matmul'): Tensor {
   if (a.rank === 0 || b.rank === 0) raise('RuntimeError', `both arguments to ${what} need to be at least 1D, but they are ${a.rank}D and ${b.rank}D`, site, 'matmul');
-  const inner = (x: number, y: number): void => {
-    if (x !== y) {
-      raise('RuntimeError', `mat1 and mat2 shapes cannot be multiplied (${a.shape.length >= 2 ? a.shape.slice(0, -1).reduce((p, q) => p * q, 1) : 1}x${x} and ${y}x${b.rank >= 2 ? b.shape[b.rank - 1] : 1}): ${shapeStr(a.shape)} @ ${shapeStr(b.shape)}`, site, 'matmul');
+  const inner = (x: Dim, y: Dim): void => {
+    if (!same(x, y, site, `${what} of ${shapeStr(a.shape)} and ${shapeStr(b.shape)}`)) {
+      raise('RuntimeError', `mat1 and mat2 shapes cannot be multiplied (${D.dimStr(a.shape.length >= 2 ? D.prod(a.shape.slice(0, -1)) : 1)}x${D.dimStr(x)} and ${D.dimStr(y)}x${D.dimStr(b.rank >= 2 ? b.shape[b.rank - 1]! : 1)}): ${shapeStr(a.shape)} @ ${shapeStr(b.shape)}`, site, 'matmul');
     }
   };
   const dep = globalize(unionDep([a.dep, b.dep]), [...a.tags, ...b.tags].filter((t) => t >= 0));

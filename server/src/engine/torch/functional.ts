@@ -1,10 +1,11 @@
 // torch.nn.functional's layer-like functions (pooling, conv, linear, interpolate, pad, norms, ...)
 // and torch's tensor factories (randn, zeros, ...). They reuse the modules' shape rules.
+import type { Dim } from './dim';
 import type { Range } from '../syntax/ast';
 import { raise } from '../interp/errors';
 import { Builtin, PyList, PyTuple, Unknown, isInt, isNumber, numVal, type CallArgs, type Value } from '../interp/values';
 import type { Interp } from '../interp/interpreter';
-import { UnknownArg, bind, bool, int, shapeArgs, str, tensorArg, tuple, type Bound } from './args';
+import { UnknownArg, bind, bool, concrete, dim, int, shapeArgs, str, tensorArg, tuple, type Bound } from './args';
 import { Tensor, dataTensor, shapeStr } from './tensor';
 
 /** Factory tensors up to this many elements keep their values. */
@@ -56,17 +57,19 @@ export function functionalMembers(ip: Interp): Map<string, Value> {
       const w = tensorArg(b.get('weight'), 'weight', site);
       if (w.rank !== nd + 2) raise('RuntimeError', `F.conv${nd}d: weight should be ${nd + 2}D, got ${shapeStr(w.shape)}`, site, 'conv-rank');
       const groups = int(b.get('groups'), 'groups', site, 1);
-      const k = w.shape.slice(2);
+      const ws = concrete(w.shape, 'the weight shape');
+      const k = ws.slice(2);
       const stride = tuple(b.get('stride'), nd, 'stride', site, 1);
       const dilation = tuple(b.get('dilation'), nd, 'dilation', site, 1);
       const [padL, padR] = parsePadding(b.get('padding'), nd, k, dilation, stride, site);
-      return convForward(x(b, site), { nd, inC: w.shape[1]! * groups, outC: w.shape[0]!, k, stride, padL, padR, dilation, groups, bias: b.get('bias') instanceof Tensor }, site, fail(site), `F.conv${nd}d`);
+      return convForward(x(b, site), { nd, inC: ws[1]! * groups, outC: ws[0]!, k, stride, padL, padR, dilation, groups, bias: b.get('bias') instanceof Tensor }, site, fail(site), `F.conv${nd}d`);
     }, 2);
   }
   def('linear', ['input', 'weight', 'bias'], (_ip, b, site) => {
     const w = tensorArg(b.get('weight'), 'weight', site);
-    const inF = w.rank === 2 ? w.shape[1]! : w.shape[0]!;
-    const outF = w.rank === 2 ? w.shape[0]! : 1;
+    const ws = concrete(w.shape, 'the weight shape');
+    const inF = w.rank === 2 ? ws[1]! : ws[0]!;
+    const outF = w.rank === 2 ? ws[0]! : 1;
     const y = linearForward(x(b, site), inF, outF, site, fail(site), 'F.linear');
     return w.rank === 1 ? new Tensor(y.shape.slice(0, -1), y.dtype, y.tags.slice(0, -1), y.dep) : y;
   }, 2);
@@ -77,7 +80,7 @@ export function functionalMembers(ip: Interp): Map<string, Value> {
   def('pad', ['input', 'pad', 'mode', 'value'], (_ip, b, site) => {
     const p = b.get('pad');
     if (!(p instanceof PyTuple || p instanceof PyList)) return raise('TypeError', 'pad must be a tuple or list of ints', site, 'type-error');
-    return pad(x(b, site), p.items.map((v, i) => int(v, `pad[${i}]`, site)), site, fail(site));
+    return pad(x(b, site), p.items.map((v, i) => dim(v, `pad[${i}]`, site)), site, fail(site));
   }, 2);
   def('pixel_shuffle', ['input', 'upscale_factor'], (_ip, b, site) => pixelShuffle(x(b, site), int(b.get('upscale_factor'), 'upscale_factor', site), site, fail(site)), 2);
   def('pixel_unshuffle', ['input', 'downscale_factor'], (_ip, b, site) => pixelUnshuffle(x(b, site), int(b.get('downscale_factor'), 'downscale_factor', site), site, fail(site)), 2);
@@ -99,7 +102,7 @@ export function functionalMembers(ip: Interp): Map<string, Value> {
   def('group_norm', ['input', 'num_groups', 'weight', 'bias', 'eps'], (_ip, b, site) => {
     const t = x(b, site);
     const w = b.get('weight');
-    checkGroupNorm(t, int(b.get('num_groups'), 'num_groups', site), w instanceof Tensor ? w.shape[0]! : null, null, site);
+    checkGroupNorm(t, int(b.get('num_groups'), 'num_groups', site), w instanceof Tensor ? concrete(w.shape, 'the weight shape')[0]! : null, null, site);
     return new Tensor(t.shape.slice(), t.dtype, t.tags.slice(), t.dep);
   }, 2);
   def('local_response_norm', ['input', 'size', 'alpha', 'beta', 'k'], (_ip, b, site) => {
@@ -135,7 +138,7 @@ export function functionalMembers(ip: Interp): Map<string, Value> {
 /** torch.randn(1, 3, 32, 32), torch.zeros((2, 3)), torch.randint(0, 10, (2, 50)), torch.arange(10), ... */
 export function factoryMembers(ip: Interp): Map<string, Value> {
   const m = new Map<string, Value>();
-  const sizeOf = (a: CallArgs, skip = 0): number[] => {
+  const sizeOf = (a: CallArgs, skip = 0): Dim[] => {
     const pos = a.pos.slice(skip);
     const sz = a.kw.get('size');
     return shapeArgs(pos.length ? pos : sz !== undefined ? [sz] : [], a.site);

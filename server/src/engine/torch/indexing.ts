@@ -7,6 +7,8 @@ import { sliceIndices } from '../interp/items';
 import { ELLIPSIS, type Interp } from '../interp/interpreter';
 import { Fraction } from './fraction';
 import { Tensor, dataTensor, shapeStr, type RFDim } from './tensor';
+import * as D from './dim';
+import type { Dim } from './dim';
 
 export function tensorIndex(ip: Interp, t: Tensor, idx: Value, site: Range): Value {
   if (t.data && t.rank === 1 && isInt(idx)) {
@@ -21,7 +23,7 @@ export function tensorIndex(ip: Interp, t: Tensor, idx: Value, site: Range): Val
   if (consuming > t.rank) raise('IndexError', `too many indices for tensor of dimension ${t.rank} (${consuming} indices into ${shapeStr(t.shape)})`, site, 'index-error');
   let expanded = items;
   if (ell >= 0) expanded = [...items.slice(0, ell), ...Array(t.rank - consuming).fill(new PySlice(null, null, null)), ...items.slice(ell + 1)];
-  const shape: number[] = [];
+  const shape: Dim[] = [];
   const tags: number[] = [];
   let dep = t.dep;
   let d = 0;
@@ -35,14 +37,23 @@ export function tensorIndex(ip: Interp, t: Tensor, idx: Value, site: Range): Val
     const size = t.shape[d]!;
     if (isInt(it)) {
       const i = Number(it);
-      if (i < -size || i >= size) raise('IndexError', `index ${i} is out of bounds for dimension ${d} with size ${size}`, site, 'index-error');
+      if (typeof size === 'number' && (i < -size || i >= size)) raise('IndexError', `index ${i} is out of bounds for dimension ${d} with size ${size}`, site, 'index-error');
       d++;
       continue;
     }
     if (it instanceof PySlice) {
-      const ix = sliceIndices(it, size, site);
-      if (!ix) return new Unknown('a slice with unknown bounds');
-      shape.push(ix.length);
+      let ix: number[] | null;
+      if (typeof size === 'number') {
+        ix = sliceIndices(it, size, site);
+        if (!ix) return new Unknown('a slice with unknown bounds');
+        shape.push(ix.length);
+      } else {
+        // A symbolic length: x[:, :, a:-b] keeps L − a − b; other slices are not written down.
+        const sliced = symbolicSlice(it, size);
+        if (sliced === null) return new Unknown('a slice of a symbolic size');
+        shape.push(sliced.len);
+        ix = [sliced.start];
+      }
       const tag = t.tags[d]!;
       tags.push(tag);
       if (tag >= 0 && dep && dep[tag] && ix.length) {
@@ -76,4 +87,13 @@ export function tensorIndex(ip: Interp, t: Tensor, idx: Value, site: Range): Val
     tags.push(t.tags[d]!);
   }
   return new Tensor(shape, t.dtype, tags, dep);
+}
+
+/** Length and start of `[lo:hi]` (step 1) over a symbolic length, for non-negative lo and negative or absent hi. */
+function symbolicSlice(s: PySlice, len: Dim): { len: Dim; start: number } | null {
+  if (s.step !== null && s.step !== 1) return null;
+  const lo = s.lo === null ? 0 : isInt(s.lo) ? Number(s.lo) : null;
+  const hi = s.hi === null ? 0 : isInt(s.hi) ? Number(s.hi) : null;
+  if (lo === null || hi === null || lo < 0 || hi > 0) return null;
+  return { len: D.add(D.sub(len, lo), hi), start: lo };
 }

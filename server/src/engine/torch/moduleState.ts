@@ -81,8 +81,9 @@ export function countParams(root: PyObject): { total: number; trainable: number 
     for (const p of m.module!.params.values()) {
       if (!p || seenP.has(p)) continue;
       seenP.add(p);
-      total += p.numel;
-      if (p.param?.requiresGrad !== false) trainable += p.numel;
+      const n = p.count ?? 0;
+      total += n;
+      if (p.param?.requiresGrad !== false) trainable += n;
     }
     for (const c of m.module!.children.values()) if (c) stack.push(c);
   }

@@ -1,5 +1,6 @@
 // The modules model code imports: torch, torch.nn, torch.nn.functional, torch.nn.init, math,
 // collections, functools, copy, typing. Built once per interpreter; anything else is unknown.
+import type { Dim } from './dim';
 import type { Range } from '../syntax/ast';
 import { raise } from '../interp/errors';
 import {
@@ -72,13 +73,14 @@ function buildRegistry(ip: Interp): Map<string, Namespace> {
   defineElementwise(ip, Module, layers);
   defineResample(ip, Module, layers);
   for (const nd of [1, 2, 3]) {
-    const channels = (x: Tensor): number | undefined => x.shape[x.rank - nd - 1];
+    const num = (d: Dim | undefined): number | undefined => (typeof d === 'number' ? d : undefined);
+    const channels = (x: Tensor): number | undefined => num(x.shape[x.rank - nd - 1]);
     layers.set(`LazyConv${nd}d`, defineLazy(ip, Module, `LazyConv${nd}d`, layers.get(`Conv${nd}d`)!, 'in_channels', channels));
     layers.set(`LazyConvTranspose${nd}d`, defineLazy(ip, Module, `LazyConvTranspose${nd}d`, layers.get(`ConvTranspose${nd}d`)!, 'in_channels', channels));
-    layers.set(`LazyBatchNorm${nd}d`, defineLazy(ip, Module, `LazyBatchNorm${nd}d`, layers.get(`BatchNorm${nd}d`)!, 'num_features', (x) => x.shape[1]));
+    layers.set(`LazyBatchNorm${nd}d`, defineLazy(ip, Module, `LazyBatchNorm${nd}d`, layers.get(`BatchNorm${nd}d`)!, 'num_features', (x) => num(x.shape[1])));
     layers.set(`LazyInstanceNorm${nd}d`, defineLazy(ip, Module, `LazyInstanceNorm${nd}d`, layers.get(`InstanceNorm${nd}d`)!, 'num_features', channels));
   }
-  layers.set('LazyLinear', defineLazy(ip, Module, 'LazyLinear', layers.get('Linear')!, 'in_features', (x) => x.shape[x.rank - 1]));
+  layers.set('LazyLinear', defineLazy(ip, Module, 'LazyLinear', layers.get('Linear')!, 'in_features', (x) => (typeof x.shape[x.rank - 1] === 'number' ? (x.shape[x.rank - 1] as number) : undefined)));
   const nn = new Namespace('torch.nn', new Map<string, Value>(layers));
   const TensorCls = new PyClass('Tensor', [objectCls], null, { qualname: 'torch.Tensor', construct: (a) => (factoryMembers(ip).get('Tensor') as Builtin).call(a) });
   const Parameter = new PyClass('Parameter', [TensorCls], null, {

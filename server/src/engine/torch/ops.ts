@@ -1,10 +1,12 @@
 // Tensor operations shared by torch.*, torch.nn.functional.* and Tensor methods: one table of
 // shape rules keyed by name, each taking bound arguments whose first is the input tensor.
+import type { Dim } from './dim';
+import { same as sameDim } from './assume';
 import type { Range } from '../syntax/ast';
 import { raise } from '../interp/errors';
 import { PyFloat, PyList, PyTuple, Unknown, isInt, isNumber, type Value } from '../interp/values';
 import type { Interp } from '../interp/interpreter';
-import { UnknownArg, bind, bool, dims, int, normDim, shapeArgs, tensorArg, type Bound } from './args';
+import { UnknownArg, bind, bool, dims, int, intArgs, normDim, shapeArgs, tensorArg, type Bound } from './args';
 import { Tensor, globalize, shapeStr, unionDep, type DType } from './tensor';
 import { broadcastShapes, elementwise, matmul } from './arith';
 import * as S from './shapeOps';
@@ -154,7 +156,7 @@ op(['topk'], ['input', 'k', 'dim', 'largest', 'sorted'], (_ip, b, site) => {
   const x = input(b, site);
   const d = normDim(int(b.get('dim'), 'dim', site, -1), x.rank, site);
   const k = int(b.get('k'), 'k', site);
-  if (k > x.shape[d]!) raise('RuntimeError', `selected index k out of range (k=${k}, dim size ${x.shape[d]})`, site, 'topk');
+  if (typeof x.shape[d] === 'number' && k > (x.shape[d] as number)) raise('RuntimeError', `selected index k out of range (k=${k}, dim size ${x.shape[d]})`, site, 'topk');
   const v = same(x);
   v.shape[d] = k;
   v.tags[d] = -1;
@@ -179,7 +181,7 @@ op(['flatten'], ['input', 'start_dim', 'end_dim'], (ip, b, site) => {
   return y;
 });
 op(['unflatten'], ['input', 'dim', 'sizes'], (_ip, b, site) => S.unflatten(input(b, site), int(b.get('dim'), 'dim', site), shapeArgs([b.get('sizes')!], site), site));
-op(['permute'], ['input', 'dims'], (_ip, b, site) => S.permute(input(b, site), shapeArgs([b.get('dims')!].flatMap((v) => (v instanceof PyList ? v.items : [v])), site, 'dims'), site), 'dims');
+op(['permute'], ['input', 'dims'], (_ip, b, site) => S.permute(input(b, site), intArgs([b.get('dims')!].flatMap((v) => (v instanceof PyList ? v.items : [v])), site, 'dims'), site), 'dims');
 op(['transpose', 'swapaxes', 'swapdims'], ['input', 'dim0', 'dim1'], (_ip, b, site) => S.transpose(input(b, site), int(b.get('dim0'), 'dim0', site), int(b.get('dim1'), 'dim1', site), site));
 op(['t'], ['input'], (_ip, b, site) => {
   const x = input(b, site);
@@ -209,7 +211,9 @@ op(['tensor_split'], ['input', 'sections', 'dim'], (_ip, b, site) => new PyTuple
 op(['unbind'], ['input', 'dim'], (_ip, b, site) => {
   const x = input(b, site);
   const d = normDim(int(b.get('dim'), 'dim', site, 0), x.rank, site);
-  return new PyTuple(Array.from({ length: x.shape[d]! }, () => new Tensor(x.shape.filter((_, i) => i !== d), x.dtype, x.tags.filter((_, i) => i !== d), x.dep)));
+  const n = x.shape[d]!;
+  if (typeof n !== 'number') return new Unknown('unbind() over a symbolic dim');
+  return new PyTuple(Array.from({ length: n }, () => new Tensor(x.shape.filter((_, i) => i !== d), x.dtype, x.tags.filter((_, i) => i !== d), x.dep)));
 });
 op(['narrow'], ['input', 'dim', 'start', 'length'], (_ip, b, site) => {
   const x = input(b, site);
@@ -280,9 +284,9 @@ export function einsum(equation: string, ops: Tensor[], site: Range): Tensor {
   const [lhs, rhsGiven] = eq.includes('->') ? eq.split('->') : [eq, null];
   const terms = lhs!.split(',');
   if (terms.length !== ops.length) raise('RuntimeError', `einsum(): ${terms.length} operands in the equation '${equation}' but ${ops.length} tensors given`, site, 'einsum');
-  const size = new Map<string, number>();
+  const size = new Map<string, Dim>();
   const tag = new Map<string, number>();
-  let ellipsis: number[] | null = null;
+  let ellipsis: Dim[] | null = null;
   let ellTags: number[] = [];
   terms.forEach((term, k) => {
     const t = ops[k]!;
@@ -302,7 +306,7 @@ export function einsum(equation: string, ops: Tensor[], site: Range): Tensor {
       const c = term[i]!;
       const n = t.shape[d]!;
       const prev = size.get(c);
-      if (prev !== undefined && prev !== n && prev !== 1 && n !== 1) raise('RuntimeError', `einsum(): subscript '${c}' has size ${n} in operand ${k} but ${prev} before (equation '${equation}')`, site, 'einsum');
+      if (prev !== undefined && prev !== 1 && n !== 1 && !sameDim(prev, n, site, `einsum subscript '${c}'`)) raise('RuntimeError', `einsum(): subscript '${c}' has size ${n} in operand ${k} but ${prev} before (equation '${equation}')`, site, 'einsum');
       if (prev === undefined || prev === 1) size.set(c, n);
       if (t.tags[d]! >= 0 && !tag.has(c)) tag.set(c, t.tags[d]!);
       d++;
@@ -311,11 +315,11 @@ export function einsum(equation: string, ops: Tensor[], site: Range): Tensor {
   const counts = new Map<string, number>();
   for (const c of lhs!.replace(/[,.]/g, '')) counts.set(c, (counts.get(c) ?? 0) + 1);
   const rhs = rhsGiven ?? ((lhs!.includes('...') ? '...' : '') + [...counts].filter(([, n]) => n === 1).map(([c]) => c).sort().join(''));
-  const shape: number[] = [];
+  const shape: Dim[] = [];
   const tags: number[] = [];
   for (let i = 0; i < rhs.length; i++) {
     if (rhs.startsWith('...', i)) {
-      shape.push(...((ellipsis as number[] | null) ?? []));
+      shape.push(...((ellipsis as Dim[] | null) ?? []));
       tags.push(...ellTags);
       i += 2;
       continue;

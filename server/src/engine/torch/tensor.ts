@@ -1,6 +1,7 @@
 // The abstract tensor: a shape, a dtype, and what the receptive-field analysis needs to know
 // (which input spatial dim each tensor dim follows, and which input region the centre unit sees).
 import { Fraction } from './fraction';
+import { dimStr, prod, type Dim } from './dim';
 
 export type DType = 'float32' | 'int64' | 'bool';
 
@@ -31,7 +32,7 @@ export class Tensor {
    */
   data: number[] | null = null;
   constructor(
-    public shape: number[],
+    public shape: Dim[],
     public dtype: DType = 'float32',
     /** Per tensor dim: the index of the first input's spatial dim it follows, or -1. */
     public tags: number[] = shape.map(() => -1),
@@ -42,9 +43,16 @@ export class Tensor {
   get rank(): number {
     return this.shape.length;
   }
-  get numel(): number {
+  get numel(): Dim {
+    return prod(this.shape);
+  }
+  /** The element count when every dim is a number. */
+  get count(): number | null {
     let n = 1;
-    for (const d of this.shape) n *= d;
+    for (const d of this.shape) {
+      if (typeof d !== 'number') return null;
+      n *= d;
+    }
     return n;
   }
 }
@@ -56,12 +64,12 @@ export function dataTensor(values: number[], dtype: DType, scalar = false): Tens
   return t;
 }
 
-export function shapeStr(s: readonly number[]): string {
-  return '[' + s.join(', ') + ']';
+export function shapeStr(s: readonly Dim[]): string {
+  return '[' + s.map((d) => dimStr(d)).join(', ') + ']';
 }
 
 /** The first model input: every spatial dim tagged, centre unit sees itself. */
-export function inputTensor(shape: number[], dtype: DType, first: boolean): Tensor {
+export function inputTensor(shape: Dim[], dtype: DType, first: boolean): Tensor {
   if (dtype !== 'float32' || shape.length < 3) return new Tensor(shape, dtype);
   // Every image-like input is laid out (N, C, spatial...); only the first one carries a field.
   const tags = shape.map((_, i) => (i >= 2 ? i - 2 : -1));

@@ -58,7 +58,8 @@ export function runLints(ip: Interp, tracer: Tracer): void {
       say(m, 'stride-exceeds-kernel', 'information', `stride ${w.stride.join('x')} is larger than the ${w.dilation.some((d) => d > 1) ? 'dilated ' : ''}kernel ${w.k.map((k, i) => w.dilation[i]! * (k - 1) + 1).join('x')}, so some input pixels reach no output`);
       continue;
     }
-    const dropped = spatial.map((L, i) => {
+    if (!spatial.every((L) => typeof L === 'number')) continue;
+    const dropped = (spatial as number[]).map((L, i) => {
       const out = w.kind === 'pool' ? poolOutSize(L, w.k[i]!, w.stride[i]!, w.padL[i]!, w.dilation[i]!, !!w.ceil) : convOutSize(L, w.k[i]!, w.stride[i]!, w.padL[i]!, w.padR[i]!, w.dilation[i]!);
       const lastEnd = (out - 1) * w.stride[i]! + w.dilation[i]! * (w.k[i]! - 1) + 1; // in padded coordinates
       return Math.max(0, L + w.padL[i]! - lastEnd);

@@ -15,7 +15,7 @@ export function fieldOf(t: Tensor, inputRank: number, nsp: number): { rf: RF; ju
     if (d.st === 'global') {
       st.push('global');
       // A dim squeezed to one unit has no grid to step along.
-      jump.push(aligned && t.shape[2 + s]! > 1 ? d.j.toJSON() : null);
+      jump.push(aligned && t.shape[2 + s] !== 1 ? d.j.toJSON() : null);
       continue;
     }
     if (!aligned || d.st === 'indep') return { rf: null, jump: null };

@@ -1,5 +1,6 @@
 // Records every module call of a forward pass in execution order (parents before children), as
 // PyTorch's forward hooks would see them: path, output, and the cost of the call.
+import { countOf } from '../torch/dim';
 import type { CallArgs, PyObject, Value } from '../interp/values';
 import type { Interp } from '../interp/interpreter';
 import { Tensor } from '../torch/tensor';
@@ -64,6 +65,6 @@ function macsOf(m: PyObject, inputs: Tensor[], out: Value): number {
   if (!layer || !(out instanceof Tensor)) return 0;
   if (layer.macs) return layer.macs(inputs, out);
   let direct = 0;
-  for (const p of m.module!.params.values()) if (p) direct += p.numel;
-  return direct ? direct * (out.shape[0] ?? 1) : 0;
+  for (const p of m.module!.params.values()) if (p) direct += p.count ?? 0;
+  return direct ? direct * countOf([out.shape[0] ?? 1]) : 0;
 }

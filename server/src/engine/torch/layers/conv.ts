@@ -5,7 +5,10 @@ import { raise } from '../../interp/errors';
 import { PyList, PyTuple, type PyClass, type PyObject, type Value } from '../../interp/values';
 import type { Interp } from '../../interp/interpreter';
 import { int, bool, str, tuple } from '../args';
-import { convOutSize, convTransposeOutSize, samePadding } from '../window';
+import { convOutDim, convTransposeOutDim, samePadding } from '../window';
+import * as D from '../dim';
+import { countOf, type Dim } from '../dim';
+import { atLeast, same } from '../assume';
 import { Fraction } from '../fraction';
 import { Tensor, shapeStr, upsampleDep, windowDep } from '../tensor';
 import { defineLayer, inputOf, layerError, moduleLabel, newParam } from '../nnModule';
@@ -48,20 +51,20 @@ export function convForward(x: Tensor, g: ConvGeometry, site: Range, fail: (msg:
   const batched = x.rank === nd + 2;
   const cDim = batched ? 1 : 0;
   const c = x.shape[cDim]!;
-  if (c !== g.inC) {
+  if (!same(c, g.inC, site, `${label}'s in_channels=${g.inC}`)) {
     fail(`${label} expects ${g.inC} input channels (in_channels=${g.inC}${g.groups > 1 ? `, groups=${g.groups}` : ''}), but its input ${shapeStr(x.shape)} has ${c} channels`, 'conv-in-channels');
   }
   const spatial = x.shape.slice(cDim + 1);
-  const out: number[] = [];
+  const out: Dim[] = [];
   for (let i = 0; i < nd; i++) {
-    const padded = spatial[i]! + g.padL[i]! + g.padR[i]!;
+    const padded = D.add(spatial[i]!, g.padL[i]! + g.padR[i]!);
     const eff = g.dilation[i]! * (g.k[i]! - 1) + 1;
-    if (padded < eff) {
+    if (!atLeast(padded, eff)) {
       const halved = x.dep?.[x.tags[cDim + 1 + i]!]?.j;
       const note = halved && halved.d === 1 && halved.n > 1 && Number.isInteger(Math.log2(halved.n)) ? `; the input has been halved ${Math.log2(halved.n)} times by then` : '';
-      fail(`${label}: input ${spatial.join('x')} is smaller than the kernel ${g.k.map((kk, j) => g.dilation[j]! * (kk - 1) + 1).join('x')} (padded size ${spatial.map((s, j) => s + g.padL[j]! + g.padR[j]!).join('x')})${note}`, 'size-below-kernel');
+      fail(`${label}: input ${spatial.map((s) => D.dimStr(s)).join('x')} is smaller than the kernel ${g.k.map((kk, j) => g.dilation[j]! * (kk - 1) + 1).join('x')} (padded size ${spatial.map((s, j) => D.dimStr(D.add(s, g.padL[j]! + g.padR[j]!))).join('x')})${note}`, 'size-below-kernel');
     }
-    out.push(convOutSize(spatial[i]!, g.k[i]!, g.stride[i]!, g.padL[i]!, g.padR[i]!, g.dilation[i]!));
+    out.push(convOutDim(spatial[i]!, g.k[i]!, g.stride[i]!, g.padL[i]!, g.padR[i]!, g.dilation[i]!));
   }
   const shape = [...x.shape.slice(0, cDim), g.outC, ...out];
   let dep = x.dep;
@@ -138,23 +141,22 @@ export function defineConvs(ip: Interp, base: PyClass, out: Map<string, PyClass>
             const fail = (msg: string, code: string): never => layerError(me, a.site, 'RuntimeError', msg, code);
             if (x.rank !== nd + 2 && x.rank !== nd + 1) fail(`${moduleLabel(me)} expects a ${nd + 1}D or ${nd + 2}D input, but got ${shapeStr(x.shape)}`, 'conv-rank');
             const cDim = x.rank === nd + 2 ? 1 : 0;
-            if (x.shape[cDim] !== inC) fail(`${moduleLabel(me)} expects ${inC} input channels (in_channels=${inC}), but its input ${shapeStr(x.shape)} has ${x.shape[cDim]} channels`, 'conv-in-channels');
+            if (!same(x.shape[cDim]!, inC, a.site, `${moduleLabel(me)}'s in_channels=${inC}`)) fail(`${moduleLabel(me)} expects ${inC} input channels (in_channels=${inC}), but its input ${shapeStr(x.shape)} has ${x.shape[cDim]} channels`, 'conv-in-channels');
             for (let i = 0; i < nd; i++) {
               if (outPad[i]! >= stride[i]! && outPad[i]! >= dilation[i]!) fail(`${moduleLabel(me)}: output padding must be smaller than either stride or dilation, but got output_padding=${outPad[i]}, stride=${stride[i]}, dilation=${dilation[i]}`, 'conv-padding');
             }
-            let spatial = x.shape.slice(cDim + 1).map((L, i) => convTransposeOutSize(L, k[i]!, stride[i]!, pad[i]!, outPad[i]!, dilation[i]!));
+            let spatial: Dim[] = x.shape.slice(cDim + 1).map((L, i) => convTransposeOutDim(L, k[i]!, stride[i]!, pad[i]!, outPad[i]!, dilation[i]!));
             // forward(x, output_size=...) picks the output padding that reaches the requested size.
             const req = a.pos[1] ?? a.kw.get('output_size');
             if (req instanceof PyTuple || req instanceof PyList) {
               const want = req.items.slice(-nd).map((v, i) => int(v, `output_size[${i}]`, a.site));
               spatial = x.shape.slice(cDim + 1).map((L, i) => {
-                const lo = convTransposeOutSize(L, k[i]!, stride[i]!, pad[i]!, 0, dilation[i]!);
-                const hi = lo + stride[i]! - 1;
-                if (want[i]! < lo || want[i]! > hi) fail(`${moduleLabel(me)}: requested an output size of ${want.join('x')}, but valid sizes range from ${lo} to ${hi} (for an input of ${x.shape.slice(cDim + 1).join('x')})`, 'conv-output-size');
+                const lo = convTransposeOutDim(L, k[i]!, stride[i]!, pad[i]!, 0, dilation[i]!);
+                if (typeof lo === 'number' && (want[i]! < lo || want[i]! > lo + stride[i]! - 1)) fail(`${moduleLabel(me)}: requested an output size of ${want.join('x')}, but valid sizes range from ${lo} to ${lo + stride[i]! - 1} (for an input of ${x.shape.slice(cDim + 1).join('x')})`, 'conv-output-size');
                 return want[i]!;
               });
             }
-            if (spatial.some((s) => s < 1)) fail(`${moduleLabel(me)}: output size ${spatial.join('x')} is too small`, 'size-below-kernel');
+            if (spatial.some((s) => !atLeast(s, 1))) fail(`${moduleLabel(me)}: output size ${spatial.map((d) => D.dimStr(d)).join('x')} is too small`, 'size-below-kernel');
             let dep = x.dep;
             for (let i = 0; i < nd; i++) dep = upsampleDep(dep, x.tags[cDim + 1 + i]!, Fraction.of(stride[i]!));
             return new Tensor([...x.shape.slice(0, cDim), outC, ...spatial], 'float32', [...x.tags.slice(0, cDim), -1, ...x.tags.slice(cDim + 1)], dep);
@@ -163,8 +165,8 @@ export function defineConvs(ip: Interp, base: PyClass, out: Map<string, PyClass>
           macs: (inp, o) => {
             const x = inp[0];
             if (!x) return 0;
-            const per = x.shape.slice(x.rank - nd).reduce((p, d) => p * d, 1);
-            return (inC * (outC / groups) * k.reduce((p, d) => p * d, 1) + (hasBias ? outC : 0)) * (o.shape[0] ?? 1) * per;
+            const per = countOf(x.shape.slice(x.rank - nd));
+            return (inC * (outC / groups) * k.reduce((p, d) => p * d, 1) + (hasBias ? outC : 0)) * countOf([o.shape[0] ?? 1]) * per;
           },
           describe: () => `${inC}→${outC}, k=${k.join('x')}, s=${stride.join('x')}`,
           window: { kind: 'convTranspose', k, stride, padL: pad, padR: pad, dilation, bias: hasBias },
@@ -180,7 +182,7 @@ const me = (o: PyObject): PyObject => o;
 export function convMacs(_self: PyObject, o: Tensor, g: ConvGeometry): number {
   const weights = g.outC * (g.inC / g.groups) * g.k.reduce((p, d) => p * d, 1) + (g.bias ? g.outC : 0);
   const batched = o.rank === g.nd + 2;
-  const positions = o.shape.slice(batched ? 2 : 1).reduce((p, d) => p * d, 1) * (batched ? o.shape[0]! : 1);
+  const positions = countOf(o.shape.slice(batched ? 2 : 1)) * (batched ? countOf([o.shape[0]!]) : 1);
   return weights * positions;
 }
 

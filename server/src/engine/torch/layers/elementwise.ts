@@ -1,5 +1,6 @@
 // Shape-preserving modules: activations, dropout, Identity, Softmax-like layers (which mix along
 // one dim), PReLU and GLU.
+import * as D from '../dim';
 import { raise } from '../../interp/errors';
 import type { PyClass } from '../../interp/values';
 import type { Interp } from '../../interp/interpreter';
@@ -120,9 +121,10 @@ export function defineElementwise(ip: Interp, base: PyClass, out: Map<string, Py
           const x = inputOf(me, a, ip2);
           if (!(x instanceof Tensor)) return x;
           const d = normDim(dim, x.rank, a.site);
-          if (x.shape[d]! % 2 !== 0) layerError(me, a.site, 'RuntimeError', `${moduleLabel(me)}: Halving dimension must be even, but dimension ${d} is size ${x.shape[d]}`, 'glu');
+          const half = D.divExact(x.shape[d]!, 2);
+          if (half === null) layerError(me, a.site, 'RuntimeError', `${moduleLabel(me)}: Halving dimension must be even, but dimension ${d} is size ${D.dimStr(x.shape[d]!)}`, 'glu');
           const y = same(x);
-          y.shape[d] = x.shape[d]! / 2;
+          y.shape[d] = half!;
           return y;
         },
       };

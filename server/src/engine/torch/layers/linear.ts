@@ -1,10 +1,12 @@
 // nn.Linear, nn.Bilinear-free dense layers, nn.Embedding, and the reshaping modules Flatten,
 // Unflatten and Identity.
+import * as D from '../dim';
+import { same } from '../assume';
 import type { Range } from '../../syntax/ast';
 import { raise } from '../../interp/errors';
 import { PyList, PyTuple, type PyClass, type PyObject } from '../../interp/values';
 import type { Interp } from '../../interp/interpreter';
-import { bool, int } from '../args';
+import { bool, dim as dimArg, int } from '../args';
 import { Tensor, globalize, shapeStr } from '../tensor';
 import { flatten, unflatten } from '../shapeOps';
 import { defineLayer, inputOf, layerError, moduleLabel, newParam } from '../nnModule';
@@ -13,16 +15,15 @@ import { defineLayer, inputOf, layerError, moduleLabel, newParam } from '../nnMo
 export function linearForward(x: Tensor, inF: number, outF: number, site: Range, fail: (msg: string, code: string) => never, label: string): Tensor {
   if (x.rank === 0) fail(`${label} got a 0-d input`, 'linear-rank');
   const last = x.shape[x.rank - 1]!;
-  if (last !== inF) {
-    const rows = x.shape.slice(0, -1).reduce((p, d) => p * d, 1);
-    fail(`${label} expects in_features=${inF}, but its input ${shapeStr(x.shape)} has ${last} features in the last dim (mat1 and mat2 shapes cannot be multiplied (${rows}x${last} and ${inF}x${outF}))`, 'linear-in-features');
+  if (!same(last, inF, site, `${label}'s in_features=${inF}`)) {
+    const rows = D.prod(x.shape.slice(0, -1));
+    fail(`${label} expects in_features=${inF}, but its input ${shapeStr(x.shape)} has ${D.dimStr(last)} features in the last dim (mat1 and mat2 shapes cannot be multiplied (${D.dimStr(rows)}x${D.dimStr(last)} and ${inF}x${outF}))`, 'linear-in-features');
   }
   const shape = [...x.shape.slice(0, -1), outF];
   const tags = [...x.tags.slice(0, -1), -1];
   // Every output feature mixes all inputs of the last dim: spatial dims folded into it become global.
   const kept = new Set(tags.filter((t) => t >= 0));
   const dep = x.dep ? globalize(x.dep, x.dep.map((_, i) => i).filter((i) => !kept.has(i))) : null;
-  void site;
   return new Tensor(shape, 'float32', tags, dep);
 }
 
@@ -42,7 +43,7 @@ export function defineLinear(ip: Interp, base: PyClass, out: Map<string, PyClass
           if (!(x instanceof Tensor)) return x;
           return linearForward(x, inF, outF, a.site, (msg, code) => layerError(me, a.site, 'RuntimeError', originNote(ip2, msg), code), moduleLabel(me));
         },
-        macs: (_i, o) => (inF * outF + (hasBias ? outF : 0)) * o.shape.slice(0, -1).reduce((p, d) => p * d, 1),
+        macs: (_i, o) => (inF * outF + (hasBias ? outF : 0)) * D.countOf(o.shape.slice(0, -1)),
         describe: () => `${inF}→${outF}`,
       };
     },
@@ -67,7 +68,7 @@ export function defineLinear(ip: Interp, base: PyClass, out: Map<string, PyClass
           if (x.dtype !== 'int64') layerError(me, a.site, 'RuntimeError', `${moduleLabel(me)}: Expected tensor for argument #1 'indices' to have one of the following scalar types: Long, Int; but got a float tensor ${shapeStr(x.shape)} instead`, 'embedding-dtype');
           return new Tensor([...x.shape, d], 'float32', [...x.tags, -1], x.dep);
         },
-        macs: (_i, o) => (o.shape[0] ?? 1) * n * d,
+        macs: (_i, o) => D.countOf([o.shape[0] ?? 1]) * n * d,
         describe: () => `${n}×${d}`,
       };
     },
@@ -96,7 +97,7 @@ export function defineLinear(ip: Interp, base: PyClass, out: Map<string, PyClass
       const dim = int(b.get('dim'), 'dim', site);
       const sz = b.get('unflattened_size');
       if (!(sz instanceof PyTuple || sz instanceof PyList)) return raise('TypeError', 'unflattened_size must be tuple or list', site, 'type-error');
-      const sizes = sz.items.map((v, i) => int(v, `unflattened_size[${i}]`, site));
+      const sizes = sz.items.map((v, i) => dimArg(v, `unflattened_size[${i}]`, site));
       return {
         forward(ip2, me, a) {
           const x = inputOf(me, a, ip2);

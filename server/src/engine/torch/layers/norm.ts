@@ -1,15 +1,18 @@
 // Normalisation layers: BatchNorm1/2/3d, InstanceNorm1/2/3d, LayerNorm, GroupNorm, LocalResponseNorm.
 // Their shape rule is the identity; what matters is which input sizes PyTorch accepts.
+import * as D from '../dim';
+import type { Dim } from '../dim';
+import { same } from '../assume';
 import { raise } from '../../interp/errors';
 import { PyList, PyTuple, type PyClass, type PyObject, type Value } from '../../interp/values';
 import type { Interp } from '../../interp/interpreter';
-import { bool, int, type Bound } from '../args';
+import { bool, concrete, dim, int, type Bound } from '../args';
 import { Tensor, shapeStr } from '../tensor';
 import { defineLayer, inputOf, layerError, moduleLabel, newParam } from '../nnModule';
 import type { Range } from '../../syntax/ast';
 import type { LayerImpl } from '../moduleState';
 
-const same = (x: Tensor): Tensor => new Tensor(x.shape.slice(), x.dtype, x.tags.slice(), x.dep);
+const passThrough = (x: Tensor): Tensor => new Tensor(x.shape.slice(), x.dtype, x.tags.slice(), x.dep);
 
 /** A norm layer whose forward checks the input and returns it unchanged in shape. */
 function checkedIdentity(check: (x: Tensor, me: PyObject, site: Range) => void, describe: () => string): LayerImpl {
@@ -18,7 +21,7 @@ function checkedIdentity(check: (x: Tensor, me: PyObject, site: Range) => void, 
       const x = inputOf(me, a, ip);
       if (!(x instanceof Tensor)) return x;
       check(x, me, a.site);
-      return same(x);
+      return passThrough(x);
     },
     describe,
   };
@@ -43,11 +46,11 @@ export function defineNorms(ip: Interp, base: PyClass, out: Map<string, PyClass>
         m.buffers.set('num_batches_tracked', track ? new Tensor([], 'int64') : null);
         return checkedIdentity((x, me, s) => {
           if (!ranks.includes(x.rank)) layerError(me, s, 'ValueError', `${moduleLabel(me)} expected ${ranks.join('D or ')}D input (got ${x.rank}D input ${shapeStr(x.shape)})`, 'norm-rank');
-          if ((affine || track) && x.shape[1] !== c) {
+          if ((affine || track) && !same(x.shape[1]!, c, s, `${moduleLabel(me)}'s num_features=${c}`)) {
             layerError(me, s, 'RuntimeError', `${moduleLabel(me)} expects ${c} channels (num_features=${c}), but its input ${shapeStr(x.shape)} has ${x.shape[1]} channels in dim 1`, 'norm-features');
           }
           // Batch statistics (training, or no running statistics to use) need two values per channel.
-          if ((me.module!.training || !track) && x.numel / (x.shape[1] ?? 1) === 1) {
+          if ((me.module!.training || !track) && D.eq(D.prod(x.shape.filter((_, i) => i !== 1)), 1) === true) {
             layerError(me, s, 'ValueError', `${moduleLabel(me)}: Expected more than 1 value per channel when training, got input size ${shapeStr(x.shape)}${track ? '' : ' (track_running_stats=False uses batch statistics even in eval mode)'}`, 'norm-batch-stats');
           }
         }, () => `C=${c}${affine ? '' : ', affine=False'}`);
@@ -72,10 +75,10 @@ export function defineNorms(ip: Interp, base: PyClass, out: Map<string, PyClass>
         return checkedIdentity((x, me, s) => {
           if (x.rank !== nd + 1 && x.rank !== nd + 2) layerError(me, s, 'ValueError', `${moduleLabel(me)} expected ${nd + 1}D or ${nd + 2}D input (got ${x.rank}D input ${shapeStr(x.shape)})`, 'norm-rank');
           const fd = x.rank - nd - 1;
-          if (x.shape[fd] !== c && (affine || track)) {
+          if ((affine || track) && !same(x.shape[fd]!, c, s, `${moduleLabel(me)}'s num_features=${c}`)) {
             layerError(me, s, affine ? 'ValueError' : 'RuntimeError', `${moduleLabel(me)} expects ${c} channels (num_features=${c}) in dim ${fd}, but its input ${shapeStr(x.shape)} has ${x.shape[fd]}`, 'norm-features');
           }
-          if ((me.module!.training || !track) && x.shape.slice(fd + 1).reduce((p, d) => p * d, 1) === 1) {
+          if ((me.module!.training || !track) && D.eq(D.prod(x.shape.slice(fd + 1)), 1) === true) {
             layerError(me, s, 'ValueError', `${moduleLabel(me)}: Expected more than 1 spatial element when training, got input size ${shapeStr(x.shape)}`, 'norm-batch-stats');
           }
         }, () => `C=${c}${affine ? ', affine' : ''}`);
@@ -91,8 +94,8 @@ export function defineNorms(ip: Interp, base: PyClass, out: Map<string, PyClass>
       const affine = bool(b.get('elementwise_affine'), true);
       const withBias = bool(b.get('bias'), true);
       const m = self.module!;
-      m.params.set('weight', affine ? newParam(ns) : null);
-      m.params.set('bias', affine && withBias ? newParam(ns) : null);
+      m.params.set('weight', affine ? newParam(concrete(ns, 'normalized_shape')) : null);
+      m.params.set('bias', affine && withBias ? newParam(concrete(ns, 'normalized_shape')) : null);
       return checkedIdentity((x, me, s) => checkLayerNorm(x, ns, me, s), () => `shape=${shapeStr(ns)}`);
     },
   }));
@@ -124,16 +127,16 @@ export function defineNorms(ip: Interp, base: PyClass, out: Map<string, PyClass>
   }));
 }
 
-export function normalizedShape(v: Value | undefined, site: Range): number[] {
-  if (v instanceof PyList || v instanceof PyTuple) return v.items.map((x, i) => int(x, `normalized_shape[${i}]`, site));
+export function normalizedShape(v: Value | undefined, site: Range): Dim[] {
+  if (v instanceof PyList || v instanceof PyTuple) return v.items.map((x, i) => dim(x, `normalized_shape[${i}]`, site));
   if (v instanceof Tensor) return v.shape.slice();
-  return [int(v, 'normalized_shape', site)];
+  return [dim(v, 'normalized_shape', site)];
 }
 
-export function checkLayerNorm(x: Tensor, ns: number[], me: PyObject | null, s: Range): void {
+export function checkLayerNorm(x: Tensor, ns: Dim[], me: PyObject | null, s: Range): void {
   const tail = x.shape.slice(x.rank - ns.length);
-  if (x.rank < ns.length || tail.some((d, i) => d !== ns[i])) {
-    const msg = `Given normalized_shape=${shapeStr(ns)}, expected input with shape [*, ${ns.join(', ')}], but got input of size ${shapeStr(x.shape)}`;
+  if (x.rank < ns.length || tail.some((d, i) => !same(d, ns[i]!, s, `LayerNorm's normalized_shape=${shapeStr(ns)}`))) {
+    const msg = `Given normalized_shape=${shapeStr(ns)}, expected input with shape [*, ${ns.map((d) => D.dimStr(d)).join(', ')}], but got input of size ${shapeStr(x.shape)}`;
     if (me) layerError(me, s, 'RuntimeError', `${moduleLabel(me)}: ${msg}`, 'norm-features');
     raise('RuntimeError', msg, s, 'norm-features');
   }
@@ -143,8 +146,8 @@ export function checkGroupNorm(x: Tensor, g: number, c: number | null, me: PyObj
   const fail = (msg: string): never => (me ? layerError(me, s, 'RuntimeError', `${moduleLabel(me)}: ${msg}`, 'norm-features') : raise('RuntimeError', msg, s, 'norm-features'));
   if (x.rank < 2) fail(`Expected at least 2 dimensions for input tensor but received ${x.rank}`);
   const ch = x.shape[1]!;
-  if (ch % g !== 0) fail(`Expected number of channels in input to be divisible by num_groups, but got input of shape ${shapeStr(x.shape)} and num_groups=${g}`);
-  if (c !== null && ch !== c) fail(`expects ${c} channels (num_channels=${c}), but its input ${shapeStr(x.shape)} has ${ch} channels in dim 1`);
+  if (!same(D.mod(ch, g), 0, s, `GroupNorm(num_groups=${g})`)) fail(`Expected number of channels in input to be divisible by num_groups, but got input of shape ${shapeStr(x.shape)} and num_groups=${g}`);
+  if (c !== null && !same(ch, c, s, `GroupNorm's num_channels=${c}`)) fail(`expects ${c} channels (num_channels=${c}), but its input ${shapeStr(x.shape)} has ${D.dimStr(ch)} channels in dim 1`);
 }
 
 export type { Bound };

@@ -1,10 +1,12 @@
 // Max/avg pooling (fixed and adaptive) in 1, 2 and 3 dims, as modules and as the shape rule
 // F.max_pool2d & co. share.
+import { dimStr } from '../dim';
+import { atLeast } from '../assume';
 import type { Range } from '../../syntax/ast';
 import { PyTuple, Unknown, type PyClass, type Value } from '../../interp/values';
 import type { Interp } from '../../interp/interpreter';
 import { bool, int, tuple, type Bound } from '../args';
-import { poolOutSize } from '../window';
+import { poolOutDim } from '../window';
 import { Tensor, shapeStr, windowDep, type RFDim } from '../tensor';
 import { Fraction } from '../fraction';
 import { defineLayer, inputOf, layerError, moduleLabel } from '../nnModule';
@@ -43,11 +45,11 @@ export function poolForward(x: Tensor, g: PoolGeometry, site: Range, fail: (msg:
   }
   const lead = x.rank - nd;
   const spatial = x.shape.slice(lead);
-  const out = spatial.map((L, i) => poolOutSize(L, g.k[i]!, g.stride[i]!, g.pad[i]!, g.dilation[i]!, g.ceil));
-  if (out.some((o) => o < 1)) {
+  const out = spatial.map((L, i) => poolOutDim(L, g.k[i]!, g.stride[i]!, g.pad[i]!, g.dilation[i]!, g.ceil));
+  if (out.some((o) => !atLeast(o, 1))) {
     const halved = spatial.map((_, i) => x.dep?.[x.tags[lead + i]!]?.j).find((j) => j && j.d === 1 && j.n > 1);
     const note = halved && Number.isInteger(Math.log2(halved.n)) ? `; the input has been halved ${Math.log2(halved.n)} times by then` : '';
-    fail(`${label}: input ${spatial.join('x')} is smaller than the ${g.kind} pooling window ${g.k.join('x')}: output size would be ${out.join('x')} (input ${shapeStr(x.shape)})${note}`, 'size-below-kernel');
+    fail(`${label}: input ${spatial.map((d) => dimStr(d)).join('x')} is smaller than the ${g.kind} pooling window ${g.k.join('x')}: output size would be ${out.map((d) => dimStr(d)).join('x')} (input ${shapeStr(x.shape)})${note}`, 'size-below-kernel');
   }
   let dep = x.dep;
   for (let i = 0; i < nd; i++) dep = windowDep(dep, x.tags[lead + i]!, g.k[i]!, g.stride[i]!, g.pad[i]!, g.dilation[i]!);
@@ -68,7 +70,7 @@ export function adaptiveForward(x: Tensor, nd: number, sizes: (number | null)[],
   if (x.rank !== nd + 1 && x.rank !== nd + 2) fail(`${label} expects a ${nd + 1}D or ${nd + 2}D input, but got a ${x.rank}D input ${shapeStr(x.shape)}`, 'pool-rank');
   const lead = x.rank - nd;
   const out = sizes.map((s, i) => (s === null ? x.shape[lead + i]! : s));
-  if (out.some((o) => o < 0)) fail(`${label}: output size must be non-negative`, 'pool-size');
+  if (out.some((o) => typeof o === 'number' && o < 0)) fail(`${label}: output size must be non-negative`, 'pool-size');
   const dep = x.dep ? x.dep.slice() : null;
   const tags = x.tags.slice();
   for (let i = 0; i < nd; i++) {
@@ -78,7 +80,8 @@ export function adaptiveForward(x: Tensor, nd: number, sizes: (number | null)[],
     // input size. The effective stride grows by in/out, so a later resize back has the right grid.
     if (dep && tag >= 0 && dep[tag]) {
       const d = dep[tag] as RFDim;
-      const j = out[i]! > 0 ? d.j.mul(new Fraction(x.shape[lead + i]!, out[i]!)) : d.j;
+      const inLen = x.shape[lead + i]!;
+      const j = typeof inLen === 'number' && (out[i] as number) > 0 ? d.j.mul(new Fraction(inLen, out[i] as number)) : d.j;
       dep[tag] = { ...d, j, st: sizes[i] === 1 || d.st === 'global' ? 'global' : 'indep' };
     }
   }

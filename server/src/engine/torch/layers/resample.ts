@@ -1,5 +1,9 @@
 // Modules that change spatial resolution without weights: Upsample, PixelShuffle/Unshuffle and
 // the padding layers. Shared with F.interpolate, F.pixel_shuffle and F.pad.
+import * as D from '../dim';
+import type { Dim } from '../dim';
+import { same, atLeast } from '../assume';
+import { dim } from '../args';
 import type { Range } from '../../syntax/ast';
 import { raise } from '../../interp/errors';
 import { PyFloat, PyList, PyTuple, isNumber, numVal, type PyClass, type Value } from '../../interp/values';
@@ -16,17 +20,26 @@ export function interpolate(x: Tensor, size: Value | undefined, scale: Value | u
   const hasSize = size !== undefined && size !== null;
   const hasScale = scale !== undefined && scale !== null;
   if (hasSize === hasScale) fail(hasSize ? 'only one of size or scale_factor should be defined' : 'either size or scale_factor should be defined', 'interp-args');
-  let out: number[];
+  let out: Dim[];
   let factors: Fraction[];
   if (hasSize) {
-    out = tuple(size, nd, 'size', site);
-    factors = out.map((o, i) => new Fraction(o, x.shape[2 + i]!));
+    // Sizes taken from another tensor (size=x.shape[2:]) may be symbolic.
+    const items = size instanceof PyTuple || size instanceof PyList ? size.items : Array(nd).fill(size);
+    if (items.length !== nd) fail(`size shape must match input shape. Input is ${nd}D, size is ${items.length}`, 'interp-args');
+    out = items.map((v: Value, i: number) => dim(v, `size[${i}]`, site));
+    // The grid of a fixed-size resize: exact when both sizes are numbers, else left as is.
+    factors = out.map((o, i) => {
+      const L = x.shape[2 + i]!;
+      if (typeof o === 'number' && typeof L === 'number') return new Fraction(o, L);
+      const q = D.divExact(o, L);
+      return typeof q === 'number' ? Fraction.of(q) : Fraction.ONE;
+    });
   } else {
     const sc = scale instanceof PyTuple || scale instanceof PyList ? scale.items : Array(nd).fill(scale);
     if (sc.length !== nd) fail(`scale_factor shape must match input shape. Input is ${nd}D, scale_factor size is ${sc.length}`, 'interp-args');
     const fs = sc.map((v: Value) => (isNumber(v) ? numVal(v) : v instanceof PyFloat ? v.v : NaN));
     if (fs.some((f) => Number.isNaN(f))) fail('scale_factor must be a number', 'interp-args');
-    out = x.shape.slice(2).map((L, i) => Math.floor(L * fs[i]!));
+    out = x.shape.slice(2).map((L, i) => scaleDim(L, fs[i]!));
     factors = fs.map((f) => Fraction.of(f));
   }
   let dep = x.dep;
@@ -37,11 +50,12 @@ export function interpolate(x: Tensor, size: Value | undefined, scale: Value | u
 export function pixelShuffle(x: Tensor, r: number, site: Range, fail: (m: string, c: string) => never): Tensor {
   if (x.rank < 3) fail(`pixel_shuffle expects input to have at least 3 dimensions, but got input with ${x.rank} dimension(s)`, 'pixel-shuffle');
   const c = x.shape[x.rank - 3]!;
-  if (c % (r * r) !== 0) fail(`pixel_shuffle expects its input's 'channel' dimension to be divisible by the square of upscale_factor, but input.size(-3)=${c} is not divisible by ${r * r}`, 'pixel-shuffle');
+  const q = D.divExact(c, r * r);
+  if (q === null) fail(`pixel_shuffle expects its input's 'channel' dimension to be divisible by the square of upscale_factor, but input.size(-3)=${D.dimStr(c)} is not divisible by ${r * r}`, 'pixel-shuffle');
   const shape = x.shape.slice();
-  shape[x.rank - 3] = c / (r * r);
-  shape[x.rank - 2] = shape[x.rank - 2]! * r;
-  shape[x.rank - 1] = shape[x.rank - 1]! * r;
+  shape[x.rank - 3] = q!;
+  shape[x.rank - 2] = D.mul(shape[x.rank - 2]!, r);
+  shape[x.rank - 1] = D.mul(shape[x.rank - 1]!, r);
   let dep = upsampleDep(x.dep, x.tags[x.rank - 2]!, Fraction.of(r));
   dep = upsampleDep(dep, x.tags[x.rank - 1]!, Fraction.of(r));
   void site;
@@ -52,11 +66,11 @@ export function pixelUnshuffle(x: Tensor, r: number, site: Range, fail: (m: stri
   if (x.rank < 3) fail(`pixel_unshuffle expects input to have at least 3 dimensions, but got input with ${x.rank} dimension(s)`, 'pixel-shuffle');
   const h = x.shape[x.rank - 2]!;
   const w = x.shape[x.rank - 1]!;
-  if (h % r || w % r) fail(`pixel_unshuffle expects height and width to be divisible by downscale_factor ${r}, but got ${h}x${w}`, 'pixel-shuffle');
+  if (!same(D.mod(h, r), 0, site, `pixel_unshuffle(${r})`) || !same(D.mod(w, r), 0, site, `pixel_unshuffle(${r})`)) fail(`pixel_unshuffle expects height and width to be divisible by downscale_factor ${r}, but got ${D.dimStr(h)}x${D.dimStr(w)}`, 'pixel-shuffle');
   const shape = x.shape.slice();
-  shape[x.rank - 3] = x.shape[x.rank - 3]! * r * r;
-  shape[x.rank - 2] = h / r;
-  shape[x.rank - 1] = w / r;
+  shape[x.rank - 3] = D.mul(x.shape[x.rank - 3]!, r * r);
+  shape[x.rank - 2] = D.floordiv(h, r);
+  shape[x.rank - 1] = D.floordiv(w, r);
   let dep = windowDep(x.dep, x.tags[x.rank - 2]!, r, r, 0, 1);
   dep = windowDep(dep, x.tags[x.rank - 1]!, r, r, 0, 1);
   void site;
@@ -64,7 +78,7 @@ export function pixelUnshuffle(x: Tensor, r: number, site: Range, fail: (m: stri
 }
 
 /** F.pad: pads the last dims, given as (left, right, top, bottom, ...) from the last dim backwards. */
-export function pad(x: Tensor, pads: number[], site: Range, fail: (m: string, c: string) => never): Tensor {
+export function pad(x: Tensor, pads: Dim[], site: Range, fail: (m: string, c: string) => never): Tensor {
   if (pads.length % 2) fail('Padding length must be divisible by 2', 'pad');
   const n = pads.length / 2;
   if (n > x.rank) fail(`Padding length too large: ${pads.length} for a ${x.rank}D input`, 'pad');
@@ -74,9 +88,9 @@ export function pad(x: Tensor, pads: number[], site: Range, fail: (m: string, c:
     const d = x.rank - 1 - i;
     const l = pads[2 * i]!;
     const r = pads[2 * i + 1]!;
-    shape[d] = shape[d]! + l + r;
-    if (shape[d]! < 1) fail(`the padded size of dim ${d} would be ${shape[d]}`, 'pad');
-    dep = windowDep(dep, x.tags[d]!, 1, 1, l, 1);
+    shape[d] = D.add(shape[d]!, D.add(l, r));
+    if (!atLeast(shape[d]!, 1)) fail(`the padded size of dim ${d} would be ${D.dimStr(shape[d]!)}`, 'pad');
+    if (typeof l === 'number') dep = windowDep(dep, x.tags[d]!, 1, 1, l, 1);
   }
   void site;
   return new Tensor(shape, x.dtype, x.tags.slice(), dep);
@@ -136,7 +150,7 @@ export function defineResample(ip: Interp, base: PyClass, out: Map<string, PyCla
               if (kind === 'Reflection') {
                 for (let i = 0; i < nd; i++) {
                   const L = x.shape[x.rank - 1 - i]!;
-                  if (pads[2 * i]! >= L || pads[2 * i + 1]! >= L) layerError(me, a.site, 'RuntimeError', `${moduleLabel(me)}: padding size should be less than the corresponding input dimension, but got padding (${pads[2 * i]}, ${pads[2 * i + 1]}) for a dim of size ${L}`, 'pad');
+                  if (typeof L === 'number' && (pads[2 * i]! >= L || pads[2 * i + 1]! >= L)) layerError(me, a.site, 'RuntimeError', `${moduleLabel(me)}: padding size should be less than the corresponding input dimension, but got padding (${pads[2 * i]}, ${pads[2 * i + 1]}) for a dim of size ${L}`, 'pad');
                 }
               }
               return pad(x, pads, a.site, (m, c) => layerError(me, a.site, 'RuntimeError', `${moduleLabel(me)}: ${m}`, c));
@@ -148,4 +162,14 @@ export function defineResample(ip: Interp, base: PyClass, out: Map<string, PyCla
     }
   }
   void raise;
+}
+
+/** ⌊L·s⌋ for a scale factor s: exact for integer and 1/k factors over symbolic sizes. */
+function scaleDim(L: Dim, s: number): Dim {
+  if (typeof L === 'number') return Math.floor(L * s);
+  if (Number.isInteger(s)) return D.mul(L, s);
+  const inv = 1 / s;
+  if (Number.isInteger(inv)) return D.floordiv(L, inv);
+  const f = Fraction.of(s);
+  return D.floordiv(D.mul(L, f.n), f.d);
 }
