@@ -13,7 +13,7 @@ export type CliArgs = SummaryArgs | { command: 'help' } | { command: 'version' }
 
 export class UsageError extends Error {}
 
-/** `1x3x32x32,int64:2x50` -> input specs. Symbolic dims need the symbolic engine (not yet). */
+/** `1x3x32x32,int64:2x50`, `Nx3xHxW` -> input specs (a name is a symbolic dim). */
 export function parseInputs(spec: string): InputSpec[] {
   return spec.split(',').map((one) => {
     const m = /^\s*(?:(int64|float32|long|float):)?([^,]+?)\s*$/.exec(one);
@@ -21,7 +21,7 @@ export function parseInputs(spec: string): InputSpec[] {
     const dims = m[2]!.split(/[x×*]/).map((d) => d.trim());
     const shape = dims.map((d) => {
       if (/^\d+$/.test(d)) return Number(d);
-      if (/^[A-Za-z_]\w*$/.test(d)) throw new UsageError(`--input '${one}': symbolic dimension '${d}' is not supported yet; give a number (e.g. ${dims.map((x) => (/^\d+$/.test(x) ? x : '1')).join('x')})`);
+      if (/^[A-Za-z_]\w*$/.test(d)) return d;
       throw new UsageError(`bad --input '${one}': '${d}' is not a dimension`);
     });
     if (!shape.length) throw new UsageError(`bad --input '${one}'`);

@@ -18,7 +18,7 @@ export function fmtCount(n: number): string {
 export function fmtShape(s: OutputShape): string {
   if (s === null) return '?';
   if (s.length && Array.isArray(s[0])) return (s as OutputShape[]).map(fmtShape).join(', ');
-  return '[' + (s as (number | string)[]).join(', ') + ']';
+  return '[' + (s as (number | string)[]).map((d) => (typeof d === 'string' ? prettyDim(d) : d)).join(', ') + ']';
 }
 
 function fmtRf(r: LayerRow): [string, string] {
@@ -36,7 +36,8 @@ export function renderReport(r: ModelReport): string {
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i]!.length)));
   const line = (cells: string[]): string => ' ' + cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]!))).join('  ');
   const out = [`${r.model}  (${r.file})  input ${r.input.map((s) => fmtShape(s)).join(', ') || '?'}`, line(head), ...rows.map(line)];
-  const macs = r.macs >= 1e9 ? `${(r.macs / 1e9).toFixed(2)} GMACs` : `${(r.macs / 1e6).toFixed(2)} MMACs`;
+  const symbolic = r.input.some((s) => s.slice(1).some((d) => typeof d === 'string'));
+  const macs = symbolic && !r.macsPerSample ? 'MACs depend on the input size' : (r.macs >= 1e9 ? `${(r.macs / 1e9).toFixed(2)} GMACs` : `${(r.macs / 1e6).toFixed(2)} MMACs`) + (r.macsPerSample ? ' per sample' : '');
   out.push(` Total params ${fmtInt(r.params.total)} (trainable ${fmtInt(r.params.trainable)}) · output ${fmtShape(r.output)} · ${macs}`);
   for (const d of r.diagnostics) out.push(renderDiagnostic(r.file, d));
   return out.join('\n');
@@ -45,4 +46,22 @@ export function renderReport(r: ModelReport): string {
 export function renderDiagnostic(file: string, d: Diagnostic): string {
   const rel = d.related?.map((x) => `\n    ${x.file ?? file}:${x.line}: ${x.message}`).join('') ?? '';
   return ` ${file}:${d.line}:${d.column}: ${d.severity} [${d.code}] ${d.message}${rel}`;
+}
+
+/** A symbolic dim as the engine writes it in JSON (`floor((H - 1)/2) + 1`), shown as `⌊(H−1)/2⌋+1`. */
+export function prettyDim(s: string): string {
+  let out = '';
+  const closers: string[] = [];
+  for (let i = 0; i < s.length; i++) {
+    if (s.startsWith('floor(', i)) {
+      out += '⌊';
+      closers.push('⌋');
+      i += 5;
+    } else if (s[i] === '(') {
+      out += '(';
+      closers.push(')');
+    } else if (s[i] === ')') out += closers.pop() ?? ')';
+    else out += s[i];
+  }
+  return out.replace(/ - /g, '−').replace(/ \+ /g, '+').replace(/\*\*(\d)/g, (_m, d: string) => '⁰¹²³⁴⁵⁶⁷⁸⁹'[Number(d)]!).replace(/\*/g, '·');
 }

@@ -1,5 +1,8 @@
 // The engine's entry point: parse a file, run its top level, find its models, build one, trace its
 // forward over the given input shapes, and turn the trace into a ModelReport. Never throws on user code.
+import { symbol } from './torch/dim';
+import { collecting, type Constraint } from './torch/assume';
+import { solve } from './declare/solve';
 import { dimStr } from './torch/dim';
 import type { Expr, PyModule, Range } from './syntax/ast';
 import { copyTree, parseTree } from './syntax/parser';
@@ -170,6 +173,23 @@ function fromJson(v: unknown): Value {
   return new Unknown('a JSON value');
 }
 
+/** The input a model's first rank-fixing layer implies: [N, C, H, W] for a Conv2d, [N, L] token ids for an Embedding, ... */
+function defaultInput(model: PyObject): { spec: InputSpec; from: string } | null {
+  const spatialNames = (n: number): string[] => (n === 1 ? ['L'] : n === 2 ? ['H', 'W'] : ['D', 'H', 'W']);
+  for (const [path, m] of namedModules(model)) {
+    const name = m.cls.builtinBase?.name ?? '';
+    const from = `${path || m.cls.name} (${m.cls.name})`;
+    const conv = /^(?:Lazy)?Conv(?:Transpose)?([123])d$|^(?:Max|Avg)Pool([123])d$|^BatchNorm([23])d$|^InstanceNorm([23])d$/.exec(name);
+    if (conv) {
+      const n = Number(conv[1] ?? conv[2] ?? conv[3] ?? conv[4]);
+      return { spec: { shape: ['N', 'C', ...spatialNames(n)], dtype: 'float32' }, from };
+    }
+    if (name === 'Embedding') return { spec: { shape: ['N', 'L'], dtype: 'int64' }, from };
+    if (name === 'Linear' || name === 'LazyLinear') return { spec: { shape: ['N', 'F'], dtype: 'float32' }, from };
+  }
+  return null;
+}
+
 /** `# x: [1, 3, 32, 32]` on the forward line or the line after it. */
 export function declaredInputs(mod: PyModule, cls: PyClass | null): InputSpec[] | null {
   const fwd = cls?.lookup('forward');
@@ -182,7 +202,8 @@ export function declaredInputs(mod: PyModule, cls: PyClass | null): InputSpec[] 
     const found = new Map<string, InputSpec>();
     for (const m of c.matchAll(/(\w+)\s*:\s*(int64\s*)?[[(]([^\])]*)[\])]/g)) {
       const dims = m[3]!.split(',').map((s) => s.trim()).filter((s) => s);
-      if (dims.every((d) => /^\d+$/.test(d))) found.set(m[1]!, { shape: dims.map(Number), dtype: m[2] ? 'int64' : 'float32' });
+      // Numbers and names (symbolic dims: N, B, H, W, batch).
+      if (dims.length && dims.every((d) => /^(\d+|[A-Za-z_]\w*)$/.test(d))) found.set(m[1]!, { shape: dims.map((d) => (/^\d+$/.test(d) ? Number(d) : d)), dtype: m[2] ? 'int64' : 'float32' });
     }
     if (found.size && names.every((n) => found.has(n))) return names.map((n) => found.get(n)!);
   }
@@ -215,6 +236,7 @@ function traceModel(text: string, opts: AnalyzeOptions, m: ModelInfo, l: Loaded)
   }
   // The input: the caller's, else what the file declares on forward, else how the file calls the model.
   let specs = opts.inputs ?? declaredInputs(mod, root.cls);
+  let assumed: string | null = null;
   if (!specs) {
     const u = findUsage(ip, mod, { cls: m.kind === 'variable' ? null : root.cls, obj: m.kind === 'variable' ? root : null });
     if (u) {
@@ -231,23 +253,59 @@ function traceModel(text: string, opts: AnalyzeOptions, m: ModelInfo, l: Loaded)
   }
   report.params = countParams(model);
   if (!specs) {
-    ip.report(modelSite, 'information', 'no-input', `No input shape for ${m.name}: pass --input (e.g. --input 1x3x32x32) or declare it on the forward line: def forward(self, x):  # x: [1, 3, 32, 32]`);
-    return finish();
+    // Nothing declared: a symbolic input whose rank comes from the first layer that fixes it.
+    const guess = defaultInput(model);
+    if (!guess) {
+      ip.report(modelSite, 'information', 'no-input', `No input shape for ${m.name}: pass --input (e.g. --input 1x3x32x32) or declare it on the forward line: def forward(self, x):  # x: [1, 3, 32, 32]`);
+      return finish();
+    }
+    // One per tensor argument of forward (a Siamese net takes two images of the same layout).
+    const fwdFn = model.cls.lookup('forward');
+    const arity = fwdFn instanceof PyFunction ? fwdFn.params.filter((p) => p.kind === 'normal' && p.dflt === null).length - 1 : 1;
+    specs = Array.from({ length: Math.max(1, arity) }, () => guess.spec);
+    assumed = guess.from;
   }
-  report.input = specs.map((s) => s.shape);
-  const inputs = specs.map((s, i) => inputTensor(s.shape as number[], s.dtype, i === 0));
-  const tracer = new Tracer(ip);
-  ip.tracer = tracer;
   const fwd = model.cls.lookup('forward');
   const callSite: Range = fwd instanceof PyFunction && fwd.def ? fwd.def.nameR : modelSite;
-  try {
-    const out = tracer.callModule(model, { pos: inputs, kw: new Map(), site: callSite });
-    report.output = outputShape(out);
-    if (out instanceof Unknown) ip.report(callSite, 'information', 'unknown-output', `The output of ${m.name} is unknown: ${out.reason}`);
-  } catch (e) {
-    reportThrow(ip, e, callSite);
-  } finally {
-    ip.tracer = null;
+  // Symbolic dims (N, H, W) trace as expressions; the equalities the trace had to assume are
+  // solved for, and a solution makes the trace concrete.
+  const symbols = [...new Set(specs.flatMap((s) => s.shape.filter((d): d is string => typeof d === 'string')))];
+  const batch = new Set(specs.map((s) => s.shape[0]).filter((d): d is string => typeof d === 'string'));
+  const run = (bind: Map<string, number>) => {
+    const inputs = specs.map((s, i) => inputTensor(s.shape.map((d) => (typeof d === 'string' ? (bind.get(d) ?? symbol(d)) : d)), s.dtype, i === 0));
+    const tracer = new Tracer(ip);
+    const constraints: Constraint[] = [];
+    const mark = ip.diags.length;
+    ip.tracer = tracer;
+    let out: Value | undefined;
+    let error: unknown = null;
+    try {
+      out = collecting(constraints, () => tracer.callModule(model, { pos: inputs, kw: new Map(), site: callSite }));
+    } catch (e) {
+      error = e;
+    } finally {
+      ip.tracer = null;
+    }
+    return { tracer, out, error, constraints, mark };
+  };
+  let trace = run(new Map());
+  let bound = new Map<string, number>();
+  if (symbols.length) {
+    const sol = solve(trace.constraints, symbols, batch);
+    if (sol.bindings.size) {
+      ip.rollbackDiagnostics(trace.mark);
+      trace = run(sol.bindings);
+      bound = sol.bindings;
+    }
+    report.input = specs.map((s) => s.shape.map((d) => (typeof d === 'string' ? (bound.get(d) ?? d) : d)));
+    if (sol.note) ip.report(sol.note.constraint.site, sol.note.severity, sol.note.code, sol.note.message.replace('{input}', report.input.map((s) => `[${s.join(', ')}]`).join(', ')));
+  } else report.input = specs.map((s) => s.shape.slice());
+  if (assumed) ip.report(modelSite, 'information', 'assumed-input', `No input declared for ${m.name}: assuming ${report.input.map((s) => `[${s.join(', ')}]`).join(', ')} from ${assumed}; declare it with  # x: [...]  on the forward line`);
+  const tracer = trace.tracer;
+  if (trace.error) reportThrow(ip, trace.error, callSite);
+  else {
+    report.output = outputShape(trace.out);
+    if (trace.out instanceof Unknown) ip.report(callSite, 'information', 'unknown-output', `The output of ${m.name} is unknown: ${trace.out.reason}`);
   }
   runLints(ip, tracer);
   const first = specs[0]!;
@@ -260,6 +318,18 @@ function traceModel(text: string, opts: AnalyzeOptions, m: ModelInfo, l: Loaded)
     if (shape === null) continue;
     const f = v instanceof Tensor ? fieldOf(v, first.shape.length, nsp) : { rf: null, jump: null };
     report.values.push({ line: line + 1, shape, rf: f.rf, jump: f.jump });
+  }
+  // A symbolic batch: count the MACs of one sample (a quiet re-run with the batch set to 1).
+  const left = symbols.filter((s) => !bound.has(s));
+  if (left.length && left.every((s) => batch.has(s)) && !trace.error) {
+    const mark = ip.diags.length;
+    const one = run(new Map([...bound, ...left.map((s) => [s, 1] as [string, number])]));
+    ip.rollbackDiagnostics(mark);
+    if (one.tracer.calls.length === tracer.calls.length) {
+      one.tracer.calls.forEach((c, i) => (report.layers[i]!.macs = c.macs));
+      tracer.calls.forEach((c, i) => (c.macs = one.tracer.calls[i]!.macs));
+      report.macsPerSample = true;
+    }
   }
   report.macs = tracer.calls.filter((c) => c.module.module!.layer).reduce((s, c) => s + c.macs, 0);
   void text;

@@ -59,6 +59,8 @@ export interface ModelReport {
   output: OutputShape;
   params: { total: number; trainable: number };
   macs: number;
+  /** Set when the batch is symbolic: `macs` (and each layer's) are for one sample. */
+  macsPerSample?: boolean;
   layers: LayerRow[];
   /** Per-line tensor values for inlay hints and inline tests (not part of the CLI's JSON). */
   values: ValueRow[];

@@ -95,6 +95,12 @@ export class Interp {
     this.diagKeys.add(key);
     this.diags.push({ r, file: this.curFile, severity, code, message, related });
   }
+  /** Forgets the diagnostics given since `mark` (a trace that is about to be redone). */
+  rollbackDiagnostics(mark: number): void {
+    this.diags.length = mark;
+    this.diagKeys.clear();
+    for (const d of this.diags) this.diagKeys.add(`${d.file}:${d.r.sl}:${d.r.sc}:${d.code}:${d.message}`);
+  }
   /** Starts a new report section: diagnostics already given may be given again (one per model). */
   newSection(): number {
     this.diagKeys.clear();
