@@ -118,8 +118,10 @@ export function floordiv(a: Dim, k: number): Dim {
   return add(whole, new Sym(new Map([[atom.key, { atoms: [atom], coef: 1 }]])));
 }
 
+/** ⌈a/k⌉ = ⌊(a + k − 1)/k⌋, which keeps the canonical floor form. */
 export function ceildiv(a: Dim, k: number): Dim {
-  return neg(floordiv(neg(a), k));
+  if (typeof a === 'number') return Math.ceil(a / k) + 0;
+  return floordiv(add(a, k - 1), k);
 }
 
 export function mod(a: Dim, k: number): Dim {
@@ -135,7 +137,7 @@ export function divExact(a: Dim, b: Dim): Dim | null {
     return ts.every((t) => t.coef % b === 0) ? build(ts.map((t) => ({ atoms: t.atoms, coef: t.coef / b }))) : null;
   }
   const bt = termsOf(b);
-  if (bt.length !== 1) return sameKey(a, b) ? 1 : null;
+  if (bt.length !== 1) return sameKey(a, b) ? 1 : longDivide(a, b);
   const { atoms: div, coef: c } = bt[0]!;
   const out: Term[] = [];
   for (const t of termsOf(a)) {
@@ -149,6 +151,35 @@ export function divExact(a: Dim, b: Dim): Dim | null {
     out.push({ atoms: left, coef: t.coef / c });
   }
   return build(out);
+}
+
+/** Degree first, then key: an order on monomials for long division. */
+function leading(d: Dim): Term | null {
+  const ts = termsOf(d);
+  if (!ts.length) return null;
+  return ts.reduce((m, t) => (t.atoms.length > m.atoms.length || (t.atoms.length === m.atoms.length && monoKey(t.atoms) > monoKey(m.atoms)) ? t : m));
+}
+
+/** a / b by multivariate long division when it is exact (N·P / P for a product of sizes P); else null. */
+function longDivide(a: Dim, b: Dim): Dim | null {
+  const lb = leading(b)!;
+  let rest: Dim = a;
+  let q: Dim = 0;
+  for (let i = 0; i < 64; i++) {
+    const lr = leading(rest);
+    if (!lr) return q;
+    if (lr.coef % lb.coef !== 0) return null;
+    const left = lr.atoms.slice();
+    for (const at of lb.atoms) {
+      const j = left.findIndex((x) => x.key === at.key);
+      if (j < 0) return null;
+      left.splice(j, 1);
+    }
+    const t = build([{ atoms: left, coef: lr.coef / lb.coef }]);
+    q = add(q, t);
+    rest = sub(rest, mul(t, b));
+  }
+  return null;
 }
 
 function sameKey(a: Dim, b: Dim): boolean {
