@@ -1,6 +1,6 @@
 // The engine's entry point: parse a file, run its top level, find its models, build one, trace its
 // forward over the given input shapes, and turn the trace into a ModelReport. Never throws on user code.
-import { symbol } from './torch/dim';
+import { TooComplex, symbol } from './torch/dim';
 import { collecting, type Constraint } from './torch/assume';
 import { solve } from './declare/solve';
 import { dimStr } from './torch/dim';
@@ -190,12 +190,42 @@ function defaultInput(model: PyObject): { spec: InputSpec; from: string } | null
   return null;
 }
 
-/** `# x: [1, 3, 32, 32]` on the forward line or the line after it. */
+/** A jaxtyping annotation (`Float[Tensor, "batch 3 32 32"]`) or `Annotated[Tensor, Shape("B", 3, 32, 32)]`. */
+function annotationSpec(e: Expr | null): InputSpec | null {
+  if (!e || e.k !== 'sub') return null;
+  const head = e.obj.k === 'name' ? e.obj.id : e.obj.k === 'attr' ? e.obj.name : '';
+  const args = e.index.k === 'tuple' ? e.index.elts : [e.index];
+  if (head === 'Annotated') {
+    const shape = args.find((a): a is Extract<Expr, { k: 'call' }> => a.k === 'call' && ((a.fn.k === 'name' && a.fn.id === 'Shape') || (a.fn.k === 'attr' && a.fn.name === 'Shape')));
+    if (!shape) return null;
+    const dims = shape.args.map((a) => (a.value.k === 'num' && a.value.int ? a.value.v : a.value.k === 'str' ? a.value.v : null));
+    return dims.every((d) => d !== null) && dims.length ? { shape: dims as (number | string)[], dtype: 'float32' } : null;
+  }
+  if (!/^(Float|Float32|Float16|Float64|Shaped|Int|Int64|Int32|Integer|Long|Real|Num|Bool|UInt8)$/.test(head)) return null;
+  const desc = args[1];
+  if (!desc || desc.k !== 'str') return null;
+  const dims: (number | string)[] = [];
+  for (const tok of desc.v.trim().split(/\s+/)) {
+    if (/^\d+$/.test(tok)) dims.push(Number(tok));
+    else if (tok === '...' || tok === '*' || tok === '_') dims.push(dims.length ? `d${dims.length}` : 'batch');
+    else {
+      const name = tok.replace(/^[*#]+/, '').replace(/=.*$/, '');
+      if (!/^[A-Za-z_]\w*$/.test(name)) return null;
+      dims.push(name);
+    }
+  }
+  return dims.length ? { shape: dims, dtype: /^(Int|Int64|Int32|Integer|Long)$/.test(head) ? 'int64' : 'float32' } : null;
+}
+
+/** `# x: [1, 3, 32, 32]` on the forward line or the line after it, or typed forward parameters. */
 export function declaredInputs(mod: PyModule, cls: PyClass | null): InputSpec[] | null {
   const fwd = cls?.lookup('forward');
   if (!(fwd instanceof PyFunction) || !fwd.def) return null;
   const line = fwd.def.r.sl;
-  const names = fwd.params.filter((p) => p.kind === 'normal').slice(1).map((p) => p.name);
+  const tensorParams = fwd.params.filter((p) => p.kind === 'normal').slice(1);
+  const typed = tensorParams.map((p) => annotationSpec(p.annotation));
+  if (typed.length && typed.every((t) => t)) return typed as InputSpec[];
+  const names = tensorParams.map((p) => p.name);
   for (const l of [line, line + 1]) {
     const c = mod.comments.get(l);
     if (!c) continue;
@@ -340,6 +370,7 @@ function reportThrow(ip: Interp, e: unknown, fallback: Range): void {
   if (e instanceof PyRaise) ip.report(e.site ?? fallback, 'error', e.code, `${e.excType}: ${e.message}`, e.related);
   else if (e instanceof BudgetExceeded) ip.report(e.site ?? fallback, 'warning', 'budget', e.message);
   else if (e instanceof RangeError) ip.report(fallback, 'warning', 'budget', 'analysis stopped: the model nests too deeply to trace');
+  else if (e instanceof TooComplex) ip.report(fallback, 'information', 'too-complex', `A shape became too complex to write down symbolically (${e.message}); give a concrete input size to see it`);
   else throw e;
 }
 

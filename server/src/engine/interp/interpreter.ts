@@ -13,6 +13,7 @@ import { pyMethod } from './pyMethods';
 import { makeBuiltins } from './builtins';
 import { ModuleState } from '../torch/moduleState';
 import { Tensor, dataTensor } from '../torch/tensor';
+import { TooComplex } from '../torch/dim';
 import type { Tracer } from '../trace/tracer';
 import { tensorAttr, setTensorAttr } from '../torch/tensorMethods';
 import { resolveImport } from '../torch/namespaces';
@@ -131,6 +132,8 @@ export class Interp {
           this.report(e.site ?? s.r, 'error', e.code, `${e.excType}: ${e.message}`, e.related);
         } else if (e instanceof BudgetExceeded) {
           this.report(e.site ?? s.r, 'warning', 'budget', e.message);
+        } else if (e instanceof TooComplex) {
+          this.report(s.r, 'information', 'too-complex', `A symbolic size became too complex to write down (${e.message})`);
         } else throw e;
       }
     }
@@ -626,6 +629,13 @@ export class Interp {
       this.site = a.site;
       try {
         return fn.call(a);
+      } catch (e) {
+        // A symbolic size that would need an enormous expression: unknown from here on.
+        if (e instanceof TooComplex) {
+          this.report(a.site, 'information', 'too-complex', `This shape is too complex to write down symbolically (${e.message}); give a concrete input size to see it`);
+          return new Unknown('a shape too complex to write down');
+        }
+        throw e;
       } finally {
         this.site = saved;
       }

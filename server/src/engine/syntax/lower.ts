@@ -495,7 +495,14 @@ class Lowerer {
         return { k: 'walrus', r, target: this.text(this.field(n, 'name')!), value: this.expr(this.field(n, 'value')) };
       case 'keyword_identifier':
         return { k: 'name', r, id: this.text(n) };
+      case 'generic_type': {
+        // `Float[Tensor, "b 3 H W"]` in an annotation: tree-sitter's generic type, read as a subscript.
+        const [head, params] = this.named(n);
+        const elts = params ? this.named(params).map((x) => this.expr(x)) : [];
+        return { k: 'sub', r, obj: this.expr(head ?? null), index: elts.length === 1 ? elts[0]! : { k: 'tuple', r, elts } };
+      }
       case 'await':
+      case 'type': // an annotation wraps its expression in a `type` node
         return this.expr(this.named(n)[0] ?? null);
       default:
         return { k: 'error', r, what: n.type };
