@@ -10,7 +10,7 @@ import { lowerModule } from './syntax/lower';
 import { Interp, type EngineDiag } from './interp/interpreter';
 import { BudgetExceeded, PyRaise } from './interp/errors';
 import { PyClass, PyDict, PyFloat, PyFunction, PyList, PyObject, PyTuple, Unknown, type Value } from './interp/values';
-import { Tensor, inputTensor } from './torch/tensor';
+import { Tensor, inputTensor, upsampledMerges } from './torch/tensor';
 import { countParams, namedModules } from './torch/moduleState';
 import { Tracer, type CallRecord } from './trace/tracer';
 import { fieldOf } from './trace/receptiveField';
@@ -28,6 +28,8 @@ export interface AnalyzeOptions {
   kwargs?: Record<string, unknown>;
   /** Overrides the input the file declares. */
   inputs?: InputSpec[];
+  /** Re-trace with symbolic sizes to find merges that only work for some input sizes (default on). */
+  sizeLints?: boolean;
   /** Module mode for the trace (PyTorch's model.eval() / model.train()); eval by default. */
   mode?: 'eval' | 'train';
 }
@@ -301,8 +303,8 @@ function traceModel(text: string, opts: AnalyzeOptions, m: ModelInfo, l: Loaded)
   // solved for, and a solution makes the trace concrete.
   const symbols = [...new Set(specs.flatMap((s) => s.shape.filter((d): d is string => typeof d === 'string')))];
   const batch = new Set(specs.map((s) => s.shape[0]).filter((d): d is string => typeof d === 'string'));
-  const run = (bind: Map<string, number>) => {
-    const inputs = specs.map((s, i) => inputTensor(s.shape.map((d) => (typeof d === 'string' ? (bind.get(d) ?? symbol(d)) : d)), s.dtype, i === 0));
+  const run = (bind: Map<string, number>, with_ = specs!) => {
+    const inputs = with_.map((s, i) => inputTensor(s.shape.map((d) => (typeof d === 'string' ? (bind.get(d) ?? symbol(d)) : d)), s.dtype, i === 0));
     const tracer = new Tracer(ip);
     const constraints: Constraint[] = [];
     const mark = ip.diags.length;
@@ -318,6 +320,7 @@ function traceModel(text: string, opts: AnalyzeOptions, m: ModelInfo, l: Loaded)
     }
     return { tracer, out, error, constraints, mark };
   };
+  const mergesBefore = upsampledMerges;
   let trace = run(new Map());
   let bound = new Map<string, number>();
   if (symbols.length) {
@@ -338,6 +341,29 @@ function traceModel(text: string, opts: AnalyzeOptions, m: ModelInfo, l: Loaded)
     if (trace.out instanceof Unknown) ip.report(callSite, 'information', 'unknown-output', `The output of ${m.name} is unknown: ${trace.out.reason}`);
   }
   runLints(ip, tracer);
+  // Paths that meet (a skip connection's add or cat) with sizes that match for this input but not
+  // for every input size: the U-Net odd-size bug. Found by re-tracing with symbolic spatial sizes.
+  const first0 = specs[0]!;
+  if (upsampledMerges > mergesBefore && !symbols.length && !trace.error && opts.sizeLints !== false && first0.dtype === 'float32' && first0.shape.length >= 3 && tracer.calls.length <= 3000) {
+    const nsp0 = first0.shape.length - 2;
+    const names = nsp0 === 1 ? ['L'] : nsp0 === 2 ? ['H', 'W'] : ['D', 'H', 'W'];
+    const symSpecs = specs.map((s, i) => (i === 0 || (s.dtype === 'float32' && s.shape.length === first0.shape.length) ? { ...s, shape: [...s.shape.slice(0, 2), ...names] } : s));
+    const mark = ip.diags.length;
+    const sym = run(new Map(), symSpecs);
+    ip.rollbackDiagnostics(mark);
+    if (!sym.error) {
+      const seen = new Set<string>();
+      for (const c of sym.constraints) {
+        if (!/^(torch\.cat|broadcasting|torch\.stack)/.test(c.what) || seen.has(`${c.site.sl}:${c.site.sc}`)) continue;
+        seen.add(`${c.site.sl}:${c.site.sc}`);
+        const sol = solve([c], names, new Set());
+        if (sol.note?.code === 'input-divisibility') {
+          const rule = sol.note.message.replace(/ for .*$/, '');
+          ip.report(c.site, 'information', 'size-dependent-merge', `These paths meet with equal sizes for this input, but not for every size: ${rule} (${c.what.replace(/ \(dim.*$/, '')} fails otherwise)`);
+        }
+      }
+    }
+  }
   const first = specs[0]!;
   const nsp = first.dtype === 'float32' ? Math.max(0, first.shape.length - 2) : 0;
   // Lazy layers get their parameters during the trace: count after it.

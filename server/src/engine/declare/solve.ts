@@ -114,14 +114,19 @@ export function solve(raw: Constraint[], symbols: string[], batch: Set<string>):
   }
   const first = constrained[0]!;
   const values = solutions.map((s) => s.get(first)!);
-  // Many solutions in an arithmetic progression: a divisibility rule, not a size.
-  if (solutions.length >= 8 && (!constrained.length || assumedEqual || constrained.length === 1)) {
-    const step = values[1]! - values[0]!;
-    if (step > 0 && values.every((v, i) => i === 0 || v - values[i - 1]! === step)) {
+  // Many solutions repeating with a period: a divisibility rule, not a size.
+  if (solutions.length >= 8 && (assumedEqual || constrained.length === 1)) {
+    const ok = (v: number): boolean => works(new Map(constrained.map((s) => [s, v] as [string, number])));
+    const start = values[0]!;
+    const member = Array.from({ length: 512 }, (_, i) => ok(start + i));
+    for (let m = 1; m <= 64; m++) {
+      let periodic = true;
+      for (let i = 0; i + m < member.length && periodic; i++) if (member[i] !== member[i + m]) periodic = false;
+      if (!periodic) continue;
+      const residues = [...new Set(member.slice(0, m).map((b, i) => (b ? (start + i) % m : -1)).filter((r) => r >= 0))].sort((a, b) => a - b);
       // Every size from some point on works (adaptive pooling before the Linear): nothing to fix.
-      if (step === 1) return { bindings, note: null };
-      const r = values[0]! % step;
-      const rule = r === 0 ? `a multiple of ${step}` : `${r} more than a multiple of ${step}`;
+      if (residues.length === m) return { bindings, note: null };
+      const rule = residues.length === 1 && residues[0] === 0 ? `a multiple of ${m}` : residues.map((r) => (r ? `${m}k+${r}` : `${m}k`)).join(' or ');
       return { bindings, note: { severity: 'information', code: 'input-divisibility', message: `${names} must be ${rule} for ${target.what}${assumedEqual ? ` (assuming ${names})` : ''}`, constraint: target } };
     }
   }

@@ -77,6 +77,9 @@ export function inputTensor(shape: Dim[], dtype: DType, first: boolean): Tensor 
   return new Tensor(shape, dtype, tags, dep);
 }
 
+/** How many merges of an upsampled path with another path traces have made (read by the size lint). */
+export let upsampledMerges = 0;
+
 /** Union of the fields of tensors combined element-wise (residual add, cat, gating). */
 export function unionDep(deps: (RFDim[] | null)[]): RFDim[] | null {
   const present = deps.filter((d): d is RFDim[] => d !== null);
@@ -91,7 +94,11 @@ export function unionDep(deps: (RFDim[] | null)[]): RFDim[] | null {
     const j = (local[0] ?? ds[0]!).j;
     if (ds.some((d) => d.st === 'global')) out.push({ st: 'global', a: 0, b: 0, j });
     else if (ds.some((d) => d.st === 'indep')) out.push({ st: 'indep', a: 0, b: 0, j });
-    else if (ds.some((d) => d.st === 'nonuniform') || ds.some((d) => !d.j.equals(j))) out.push({ st: 'nonuniform', a: 0, b: 0, j });
+    else if (ds.some((d) => d.st === 'nonuniform') || ds.some((d) => !d.j.equals(j))) {
+      // An upsampled path meeting another one (a U-Net skip): its sizes may only match for some inputs.
+      if (ds.some((d) => d.st !== 'nonuniform')) upsampledMerges++;
+      out.push({ st: 'nonuniform', a: 0, b: 0, j });
+    }
     else out.push({ st: 'ok', a: Math.min(...ds.map((d) => d.a)), b: Math.max(...ds.map((d) => d.b)), j });
   }
   return out;
