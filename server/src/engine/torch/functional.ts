@@ -6,7 +6,8 @@ import { raise } from '../interp/errors';
 import { Builtin, PyList, PyTuple, Unknown, isInt, isNumber, numVal, type CallArgs, type Value } from '../interp/values';
 import type { Interp } from '../interp/interpreter';
 import { UnknownArg, bind, bool, concrete, dim, int, shapeArgs, str, tensorArg, tuple, type Bound } from './args';
-import { Tensor, dataTensor, shapeStr } from './tensor';
+import { Tensor, dataTensor, globalize, shapeStr, spatialOf } from './tensor';
+import * as D from './dim';
 
 /** Factory tensors up to this many elements keep their values. */
 const MAX_DATA = 4096;
@@ -87,23 +88,27 @@ export function functionalMembers(ip: Interp): Map<string, Value> {
   def('batch_norm', ['input', 'running_mean', 'running_var', 'weight', 'bias', 'training', 'momentum', 'eps'], (_ip, b, site) => {
     const t = x(b, site);
     const rm = b.get('running_mean');
-    if (rm instanceof Tensor && t.rank >= 2 && rm.shape[0] !== t.shape[1]) raise('RuntimeError', `running_mean should contain ${t.shape[1]} elements not ${rm.shape[0]}`, site, 'norm-features');
-    return new Tensor(t.shape.slice(), t.dtype, t.tags.slice(), t.dep);
+    if (rm instanceof Tensor && t.rank >= 2 && D.eq(rm.shape[0]!, t.shape[1]!) === false) raise('RuntimeError', `running_mean should contain ${D.dimStr(t.shape[1]!)} elements not ${D.dimStr(rm.shape[0]!)}`, site, 'norm-features');
+    // Batch statistics (training=True) mix every position; running statistics do not.
+    return statsNorm(t, bool(b.get('training'), false) ? t.tags.map((_, i) => i).filter((i) => i !== 1) : []);
   });
+  // The functional norms compute statistics over the map, so every output sees all of it (unlike
+  // norm modules, which receptive fields treat as pass-through, as the measured ground truth does).
   def('instance_norm', ['input', 'running_mean', 'running_var', 'weight', 'bias', 'use_input_stats', 'momentum', 'eps'], (_ip, b, site) => {
     const t = x(b, site);
-    return new Tensor(t.shape.slice(), t.dtype, t.tags.slice(), t.dep);
+    return statsNorm(t, t.tags.map((_, i) => i).slice(2));
   });
   def('layer_norm', ['input', 'normalized_shape', 'weight', 'bias', 'eps'], (_ip, b, site) => {
     const t = x(b, site);
-    checkLayerNorm(t, normalizedShape(b.get('normalized_shape'), site), null, site);
-    return new Tensor(t.shape.slice(), t.dtype, t.tags.slice(), t.dep);
+    const ns = normalizedShape(b.get('normalized_shape'), site);
+    checkLayerNorm(t, ns, null, site);
+    return statsNorm(t, t.tags.map((_, i) => i).slice(t.rank - ns.length));
   }, 2);
   def('group_norm', ['input', 'num_groups', 'weight', 'bias', 'eps'], (_ip, b, site) => {
     const t = x(b, site);
     const w = b.get('weight');
     checkGroupNorm(t, int(b.get('num_groups'), 'num_groups', site), w instanceof Tensor ? concrete(w.shape, 'the weight shape')[0]! : null, null, site);
-    return new Tensor(t.shape.slice(), t.dtype, t.tags.slice(), t.dep);
+    return statsNorm(t, t.tags.map((_, i) => i).slice(2));
   }, 2);
   def('local_response_norm', ['input', 'size', 'alpha', 'beta', 'k'], (_ip, b, site) => {
     const t = x(b, site);
@@ -133,6 +138,11 @@ export function functionalMembers(ip: Interp): Map<string, Value> {
     return new Tensor(a.shape.filter((_, i) => i !== n), a.dtype, a.tags.filter((_, i) => i !== n), a.dep);
   });
   return m;
+}
+
+/** The same shape, with the spatial dims among `dims` seen whole. */
+function statsNorm(t: Tensor, dims: number[]): Tensor {
+  return new Tensor(t.shape.slice(), t.dtype, t.tags.slice(), globalize(t.dep, spatialOf(t, dims)));
 }
 
 /** torch.randn(1, 3, 32, 32), torch.zeros((2, 3)), torch.randint(0, 10, (2, 50)), torch.arange(10), ... */
