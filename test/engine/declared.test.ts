@@ -74,3 +74,12 @@ test('nothing declared: a symbolic input from the first layer', async () => {
   assert.deepEqual(r.output, ['N', 10]);
   assert.ok(r.diagnostics.some((d) => d.code === 'assumed-input'));
 });
+
+test('a workspace default for the model name comes after what the file declares', async () => {
+  await loadParser();
+  const defaults = { Net: [{ shape: [5, 3, 10, 10], dtype: 'float32' as const }] };
+  const plain = analyzeSource(HEAD + FWD('self, x):'), { file: 'net.py', model: 'Net', defaultInputs: defaults }).reports[0]!;
+  assert.deepEqual(plain.input, [[5, 3, 10, 10]]);
+  const declared = analyzeSource(HEAD + FWD('self, x):  # x: [2, 3, 16, 16]'), { file: 'net.py', model: 'Net', defaultInputs: defaults }).reports[0]!;
+  assert.deepEqual(declared.input, [[2, 3, 16, 16]]);
+});

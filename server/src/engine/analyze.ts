@@ -28,6 +28,8 @@ export interface AnalyzeOptions {
   kwargs?: Record<string, unknown>;
   /** Overrides the input the file declares. */
   inputs?: InputSpec[];
+  /** Inputs by model name from the user's settings, used when the file declares none. */
+  defaultInputs?: Record<string, InputSpec[]>;
   /** Re-trace with symbolic sizes to find merges that only work for some input sizes (default on). */
   sizeLints?: boolean;
   /** Module mode for the trace (PyTorch's model.eval() / model.train()); eval by default. */
@@ -175,6 +177,10 @@ function fromJson(v: unknown): Value {
   return new Unknown('a JSON value');
 }
 
+function model0Class(root: Value): string {
+  return root instanceof PyObject ? root.cls.name : '';
+}
+
 /** The input a model's first rank-fixing layer implies: [N, C, H, W] for a Conv2d, [N, L] token ids for an Embedding, ... */
 function defaultInput(model: PyObject): { spec: InputSpec; from: string } | null {
   const spatialNames = (n: number): string[] => (n === 1 ? ['L'] : n === 2 ? ['H', 'W'] : ['D', 'H', 'W']);
@@ -269,6 +275,10 @@ function traceModel(text: string, opts: AnalyzeOptions, m: ModelInfo, l: Loaded)
   // The input: the caller's, else what the file declares on forward, else how the file calls the model.
   let specs = opts.inputs ?? declaredInputs(mod, root.cls);
   let assumed: string | null = null;
+  if (!specs) {
+    const d = opts.defaultInputs?.[m.name] ?? opts.defaultInputs?.[model0Class(root)];
+    if (d) specs = d;
+  }
   if (!specs) {
     const u = findUsage(ip, mod, { cls: m.kind === 'variable' ? null : root.cls, obj: m.kind === 'variable' ? root : null });
     if (u) {

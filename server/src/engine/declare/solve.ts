@@ -35,8 +35,8 @@ function holds(cs: Constraint[], env: Map<string, number>): boolean {
  * @param spatialHint names in display order for messages ("H = W")
  */
 export function solve(raw: Constraint[], symbols: string[], batch: Set<string>): Solution {
-  // Messages name layers by path: "fc1's in_features=400".
-  const constraints = raw.map((c) => ({ ...c, what: c.what.replace(/ \(\w+\)'s /, "'s ") }));
+  // Messages name layers by path and say where: "fc1's in_features=400", "torch.cat at line 88".
+  const constraints = raw.map((c) => ({ ...c, what: c.what.replace(/ \(\w+\)'s /, "'s ").replace(/^(torch\.cat|torch\.stack|broadcasting)\b/, `$1 at line ${c.site.sl + 1}`) }));
   const bindings = new Map<string, number>();
   if (!constraints.length) return { bindings, note: null };
   // Direct bindings first: C = 3 from the first conv's in_channels.
