@@ -276,10 +276,6 @@ function traceModel(text: string, opts: AnalyzeOptions, m: ModelInfo, l: Loaded)
   let specs = opts.inputs ?? declaredInputs(mod, root.cls);
   let assumed: string | null = null;
   if (!specs) {
-    const d = opts.defaultInputs?.[m.name] ?? opts.defaultInputs?.[model0Class(root)];
-    if (d) specs = d;
-  }
-  if (!specs) {
     const u = findUsage(ip, mod, { cls: m.kind === 'variable' ? null : root.cls, obj: m.kind === 'variable' ? root : null });
     if (u) {
       specs = u.inputs;
@@ -294,6 +290,11 @@ function traceModel(text: string, opts: AnalyzeOptions, m: ModelInfo, l: Loaded)
     mm.module!.training = opts.mode === 'train';
   }
   report.params = countParams(model);
+  // The user's setting for this model name, after everything the file says.
+  if (!specs) {
+    const d = opts.defaultInputs?.[m.name] ?? opts.defaultInputs?.[model0Class(root)];
+    if (d) specs = d;
+  }
   if (!specs) {
     // Nothing declared: a symbolic input whose rank comes from the first layer that fixes it.
     const guess = defaultInput(model);
