@@ -9,9 +9,9 @@ import { copyTree, parseTree } from './syntax/parser';
 import { lowerModule } from './syntax/lower';
 import { Interp, type EngineDiag } from './interp/interpreter';
 import { BudgetExceeded, PyRaise } from './interp/errors';
-import { PyClass, PyDict, PyFloat, PyFunction, PyList, PyObject, PyTuple, Unknown, type Value } from './interp/values';
+import { Builtin, PyClass, PyDict, PyFloat, PyFunction, PyList, PyObject, PyTuple, Unknown, type Value } from './interp/values';
 import { Tensor, inputTensor, upsampledMerges } from './torch/tensor';
-import { countParams, namedModules } from './torch/moduleState';
+import { countParams, namedModules, paramCounter } from './torch/moduleState';
 import { Tracer, type CallRecord } from './trace/tracer';
 import { fieldOf } from './trace/receptiveField';
 import { findUsage } from './declare/usage';
@@ -133,6 +133,8 @@ export function analyzeSource(text: string, opts: AnalyzeOptions): FileAnalysis 
     const v = l.ip.globals.vars.get(opts.model);
     if (found) chosen = [found];
     else if (v instanceof PyFunction) chosen = [{ name: opts.model, kind: 'factory', line: (v.def?.r.sl ?? 0) + 1 }];
+    // `net_w16 = partial(Net, 16)`: a module-level callable that builds a model.
+    else if (v instanceof Builtin) chosen = [{ name: opts.model, kind: 'factory', line: 1 }];
     else {
       diagnostics.push(diag({ sl: 0, sc: 0, el: 0, ec: 1 }, 'error', 'no-model', `No model named '${opts.model}' in ${opts.file}; models here: ${l.models.map((m) => m.name).join(', ') || 'none'}`));
       return { models: l.models, reports: [], diagnostics };
@@ -379,7 +381,8 @@ function traceModel(text: string, opts: AnalyzeOptions, m: ModelInfo, l: Loaded)
   const nsp = first.dtype === 'float32' ? Math.max(0, first.shape.length - 2) : 0;
   // Lazy layers get their parameters during the trace: count after it.
   report.params = countParams(model);
-  report.layers = tracer.calls.map((c) => row(c, first.shape.length, nsp));
+  const paramsOf = paramCounter(model);
+  report.layers = tracer.calls.map((c) => row(c, first.shape.length, nsp, paramsOf));
   for (const [line, v] of [...tracer.values].sort((a, b) => a[0] - b[0])) {
     const shape = outputShape(v);
     if (shape === null) continue;
@@ -420,7 +423,7 @@ function outputShape(v: Value | undefined): OutputShape {
   return null;
 }
 
-function row(c: CallRecord, inputRank: number, nsp: number): LayerRow {
+function row(c: CallRecord, inputRank: number, nsp: number, paramsOf: (m: PyObject) => number): LayerRow {
   const m = c.module;
   const out = c.output;
   const f = out instanceof Tensor ? fieldOf(out, inputRank, nsp) : { rf: null, jump: null };
@@ -428,7 +431,7 @@ function row(c: CallRecord, inputRank: number, nsp: number): LayerRow {
     path: c.path,
     type: m.cls.name,
     output: out === undefined ? null : outputShape(out),
-    params: countParams(m).total,
+    params: paramsOf(m),
     rf: f.rf,
     jump: f.jump,
     macs: c.macs,

@@ -194,6 +194,10 @@ export class Interp {
           const items = this.iterate(rhs, s.value.r);
           if (items) cur.items.push(...items);
           v = cur;
+        } else if (cur instanceof PyObject && cur.module && s.op === '+' && /^(ModuleList|Sequential)$/.test(cur.cls.builtinBase?.name ?? '')) {
+          // `self.blocks += [block]` extends the container in place (ModuleList.__iadd__).
+          this.call(this.getAttr(cur, 'extend', s.r), { pos: [rhs], kw: NO_KWARGS, site: s.r });
+          v = cur;
         } else v = binop(this, s.op, cur, rhs, s.r);
         this.tracer?.noteValue(s.r.sl, v);
         this.assign(s.target, v, scope);

@@ -154,6 +154,32 @@ function strMethod(ip: Interp, s: string, name: string): Value | undefined {
       return fn('str.replace', (a) => s.split(String(a.pos[0])).join(String(a.pos[1])));
     case 'isdigit':
       return fn('str.isdigit', () => /^\d+$/.test(s));
+    case 'find':
+      return fn('str.find', (a) => s.indexOf(String(a.pos[0])));
+    case 'rfind':
+      return fn('str.rfind', (a) => s.lastIndexOf(String(a.pos[0])));
+    case 'index':
+      return fn('str.index', (a) => {
+        const i = s.indexOf(String(a.pos[0]));
+        if (i < 0) raise('ValueError', 'substring not found', a.site, 'value-error');
+        return i;
+      });
+    case 'count':
+      return fn('str.count', (a) => (String(a.pos[0]) ? s.split(String(a.pos[0])).length - 1 : s.length + 1));
+    case 'lstrip':
+      return fn('str.lstrip', () => s.replace(/^\s+/, ''));
+    case 'rstrip':
+      return fn('str.rstrip', () => s.replace(/\s+$/, ''));
+    case 'title':
+      return fn('str.title', () => s.replace(/\b\w/g, (c) => c.toUpperCase()));
+    case 'capitalize':
+      return fn('str.capitalize', () => s.charAt(0).toUpperCase() + s.slice(1).toLowerCase());
+    case 'zfill':
+      return fn('str.zfill', (a) => s.padStart(Number(a.pos[0]), '0'));
+    case 'isalpha':
+      return fn('str.isalpha', () => /^[A-Za-z]+$/.test(s));
+    case 'rsplit':
+      return fn('str.rsplit', (a) => new PyList(typeof a.pos[0] === 'string' ? s.split(a.pos[0]) : s.trim().split(/\s+/)));
   }
   return undefined;
 }

@@ -1,5 +1,6 @@
 // torch.nn.functional's layer-like functions (pooling, conv, linear, interpolate, pad, norms, ...)
 // and torch's tensor factories (randn, zeros, ...). They reuse the modules' shape rules.
+import { convOutDim } from './window';
 import type { Dim } from './dim';
 import type { Range } from '../syntax/ast';
 import { raise } from '../interp/errors';
@@ -43,11 +44,11 @@ export function functionalMembers(ip: Interp): Map<string, Value> {
 
   for (const nd of [1, 2, 3]) {
     def(`max_pool${nd}d`, ['input', 'kernel_size', 'stride', 'padding', 'dilation', 'ceil_mode', 'return_indices'], (_ip, b, site) => {
-      const y = poolForward(x(b, site), poolGeometry(b, nd, 'max', site), site, fail(site), `F.max_pool${nd}d`);
+      const y = poolForward(x(b, site), poolGeometry(b, nd, 'max', site), site, fail(site), `F.max_pool${nd}d`, true);
       return bool(b.get('return_indices'), false) ? new PyTuple([y, new Tensor(y.shape.slice(), 'int64', y.tags.slice(), y.dep)]) : y;
     }, 2);
     def(`avg_pool${nd}d`, ['input', 'kernel_size', 'stride', 'padding', 'ceil_mode', 'count_include_pad', 'divisor_override'], (_ip, b, site) =>
-      poolForward(x(b, site), poolGeometry(b, nd, 'avg', site), site, fail(site), `F.avg_pool${nd}d`), 2);
+      poolForward(x(b, site), poolGeometry(b, nd, 'avg', site), site, fail(site), `F.avg_pool${nd}d`, true), 2);
     for (const kind of ['avg', 'max']) {
       def(`adaptive_${kind}_pool${nd}d`, ['input', 'output_size', 'return_indices'], (_ip, b, site) => {
         const y = adaptiveForward(x(b, site), nd, adaptiveSizes(b.get('output_size'), nd, site), fail(site), `F.adaptive_${kind}_pool${nd}d`);
@@ -66,6 +67,17 @@ export function functionalMembers(ip: Interp): Map<string, Value> {
       return convForward(x(b, site), { nd, inC: ws[1]! * groups, outC: ws[0]!, k, stride, padL, padR, dilation, groups, bias: b.get('bias') instanceof Tensor }, site, fail(site), `F.conv${nd}d`);
     }, 2);
   }
+  def('unfold', ['input', 'kernel_size', 'dilation', 'padding', 'stride'], (_ip, b, site) => {
+    // im2col: [N, C, H, W] -> [N, C·kh·kw, number of windows].
+    const t = x(b, site);
+    const nd = t.rank - 2;
+    const k = tuple(b.get('kernel_size'), nd, 'kernel_size', site);
+    const d = tuple(b.get('dilation'), nd, 'dilation', site, 1);
+    const p = tuple(b.get('padding'), nd, 'padding', site, 0);
+    const s = tuple(b.get('stride'), nd, 'stride', site, 1);
+    const blocks = D.prod(t.shape.slice(2).map((L, i) => convOutDim(L, k[i]!, s[i]!, p[i]!, p[i]!, d[i]!)));
+    return new Tensor([t.shape[0]!, D.mul(t.shape[1]!, k.reduce((a, c) => a * c, 1)), blocks], t.dtype, [t.tags[0]!, -1, -1], globalize(t.dep, []));
+  }, 2);
   def('linear', ['input', 'weight', 'bias'], (_ip, b, site) => {
     const w = tensorArg(b.get('weight'), 'weight', site);
     const ws = concrete(w.shape, 'the weight shape');

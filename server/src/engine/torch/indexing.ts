@@ -62,7 +62,7 @@ export function tensorIndex(ip: Interp, t: Tensor, idx: Value, site: Range): Val
         const r: RFDim = dep[tag]!;
         const shift = r.j.toNumber() * ix[0]!;
         dep = dep.slice();
-        dep[tag] = { st: r.st, a: r.a + shift, b: r.b + shift, j: step === 1 ? r.j : r.j.mul(Fraction.of(step)) };
+        dep[tag] = { st: r.st, a: r.a + shift, b: r.b + shift, j: step === 1 ? r.j : r.j.mul(Fraction.of(step)), n: r.n };
       }
       d++;
       continue;

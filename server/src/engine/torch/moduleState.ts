@@ -67,6 +67,38 @@ export function parametersOf(root: PyObject): Tensor[] {
   return out;
 }
 
+/**
+ * Parameter counts of every module under root, in one bottom-up pass when no parameter tensor is
+ * shared (the common case: counts add up); with shared tensors, each module is counted on its own.
+ */
+export function paramCounter(root: PyObject): (m: PyObject) => number {
+  const all = new Set<Tensor>();
+  let shared = false;
+  for (const [, m] of namedModules(root)) {
+    for (const p of m.module!.params.values()) {
+      if (!p) continue;
+      if (all.has(p)) shared = true;
+      all.add(p);
+    }
+  }
+  const memo = new Map<PyObject, number>();
+  if (shared) return (m) => memo.get(m) ?? (memo.set(m, countParams(m).total), memo.get(m)!);
+  const visit = (m: PyObject, onPath: Set<PyObject>): number => {
+    const known = memo.get(m);
+    if (known !== undefined) return known;
+    onPath.add(m);
+    let n = 0;
+    for (const p of m.module!.params.values()) if (p) n += p.count ?? 0;
+    const kids = new Set<PyObject>();
+    for (const c of m.module!.children.values()) if (c && !onPath.has(c)) kids.add(c);
+    for (const c of kids) n += visit(c, onPath);
+    onPath.delete(m);
+    memo.set(m, n);
+    return n;
+  };
+  return (m) => visit(m, new Set());
+}
+
 export function countParams(root: PyObject): { total: number; trainable: number } {
   let total = 0;
   let trainable = 0;

@@ -17,6 +17,7 @@ import { defineNorms } from './layers/norm';
 import { defineLinear } from './layers/linear';
 import { defineElementwise } from './layers/elementwise';
 import { defineResample } from './layers/resample';
+import { defineRecurrent } from './layers/recurrent';
 import { factoryMembers, functionalMembers, opFunction } from './functional';
 import { OPS } from './ops';
 import { roundHalfEven } from '../interp/builtins';
@@ -72,6 +73,7 @@ function buildRegistry(ip: Interp): Map<string, Namespace> {
   defineLinear(ip, Module, layers);
   defineElementwise(ip, Module, layers);
   defineResample(ip, Module, layers);
+  defineRecurrent(ip, Module, layers);
   for (const nd of [1, 2, 3]) {
     const num = (d: Dim | undefined): number | undefined => (typeof d === 'number' ? d : undefined);
     const channels = (x: Tensor): number | undefined => num(x.shape[x.rank - nd - 1]);

@@ -52,6 +52,17 @@ export function makeModuleClass(ip: Interp, objectCls: PyClass): PyClass {
     self.module!.params.set(name, p instanceof Tensor ? p : null);
     return null;
   });
+  // Direct calls of the attribute protocol (`self.__setattr__('level_1', conv)` in DLA's Tree).
+  method(M, '__setattr__', (self, a) => (typeof a.pos[0] === 'string' ? ip.setAttr(self, a.pos[0], a.pos[1] ?? null, a.site) : undefined, null));
+  method(M, '__getattr__', (self, a) => (typeof a.pos[0] === 'string' ? ip.getAttr(self, a.pos[0], a.site) : new Unknown('__getattr__ with a computed name')));
+  method(M, '__delattr__', (self, a) => {
+    if (typeof a.pos[0] === 'string') {
+      self.attrs.delete(a.pos[0]);
+      self.module!.children.delete(a.pos[0]);
+      self.module!.params.delete(a.pos[0]);
+    }
+    return null;
+  });
   method(M, 'parameters', (self) => new PyList(parametersOf(self)));
   method(M, 'named_parameters', (self) => {
     const out: Value[] = [];
@@ -117,6 +128,10 @@ export interface LayerSpec {
   required?: number;
   /** Accept any arguments (nn.Identity ignores its own). */
   lenient?: boolean;
+  /** Attribute values for constructor arguments in PyTorch's stored form (kernel_size=3 -> (3, 3)). */
+  attrs?(b: Bound): Map<string, Value>;
+  /** Attributes for arguments left out (BatchNorm's eps=1e-05, ...). */
+  defaults?: Record<string, Value>;
   /** Parses arguments (raising PyTorch's construction errors), registers parameters, returns the shape rule. */
   build(ip: Interp, self: PyObject, b: Bound, site: Range): LayerImpl;
 }
@@ -139,6 +154,12 @@ export function defineLayer(ip: Interp, base: PyClass, name: string, spec: Layer
       const b = spec.lenient ? new Map() : bind(rest, [...spec.sig, 'device', 'dtype'].filter((s, i, all) => all.indexOf(s) === i), name, spec.required ?? 0);
       try {
         self.module!.layer = spec.build(ip, self, b, a.site);
+        // The constructor's arguments are readable attributes (`self.fc.in_features`), as in PyTorch;
+        // layers store normalised forms (conv tuples) through `attrs`, the rest as given.
+        const stored = spec.attrs ? spec.attrs(b) : new Map<string, Value>();
+        for (const [k, v] of b) if (!stored.has(k) && k !== 'weight' && k !== 'bias' && k !== 'device' && k !== 'dtype') stored.set(k, v);
+        for (const [k, v] of Object.entries(spec.defaults ?? {})) if (!stored.has(k)) stored.set(k, v);
+        for (const [k, v] of stored) if (!self.module!.params.has(k) && !self.module!.children.has(k)) self.attrs.set(k, v);
       } catch (e) {
         if (!(e instanceof UnknownArg)) throw e;
         ip.report(a.site, 'information', 'unknown-argument', `The arguments of this ${name} are not known statically (${e.reason}); its shape and parameters are unknown`);
@@ -209,3 +230,10 @@ export function inputOf(self: PyObject, a: CallArgs, ip: Interp): Tensor | Unkno
 }
 
 export { shapeStr };
+
+/** A constructor argument as PyTorch stores it in a tuple of n (kernel_size=3 -> (3, 3)). */
+export function tupleAttr(v: Value | undefined, n: number, dflt: Value): PyTuple {
+  const x = v === undefined || v === null ? dflt : v;
+  if (x instanceof PyTuple || x instanceof PyList) return new PyTuple(x.items.length === 1 ? Array(n).fill(x.items[0]) : x.items.slice());
+  return new PyTuple(Array(n).fill(x));
+}

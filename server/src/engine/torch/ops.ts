@@ -1,5 +1,6 @@
 // Tensor operations shared by torch.*, torch.nn.functional.* and Tensor methods: one table of
 // shape rules keyed by name, each taking bound arguments whose first is the input tensor.
+import * as D from './dim';
 import type { Dim } from './dim';
 import { same as sameDim } from './assume';
 import type { Range } from '../syntax/ast';
@@ -242,6 +243,17 @@ op(['einsum'], ['equation', 'operands'], (_ip, b, site) => {
   const ops = tensorList(b.get('operands'), site);
   return einsum(eq, ops, site);
 }, 'operands');
+op(['unfold'], ['input', 'dimension', 'size', 'step'], (_ip, b, site) => {
+  // Tensor.unfold: sliding windows along one dim, each window a new last dim.
+  const x = input(b, site);
+  const d = normDim(int(b.get('dimension'), 'dimension', site), x.rank, site);
+  const size = int(b.get('size'), 'size', site);
+  const step = int(b.get('step'), 'step', site);
+  const shape = x.shape.slice();
+  shape[d] = D.add(D.floordiv(D.sub(x.shape[d]!, size), step), 1);
+  const tags = x.tags.slice();
+  return new Tensor([...shape, size], x.dtype, [...tags, -1], x.dep);
+});
 op(['outer', 'ger'], ['input', 'vec2'], (_ip, b, site) => {
   const a = input(b, site);
   const c = tensorArg(b.get('vec2'), 'vec2', site);

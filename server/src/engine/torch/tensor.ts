@@ -17,6 +17,8 @@ export interface RFDim {
   a: number;
   b: number;
   j: Fraction;
+  /** The model input's length along this dim (when a number): "covers the whole input" needs it. */
+  n?: number;
 }
 
 export interface ParamInfo {
@@ -73,7 +75,7 @@ export function inputTensor(shape: Dim[], dtype: DType, first: boolean): Tensor 
   if (dtype !== 'float32' || shape.length < 3) return new Tensor(shape, dtype);
   // Every image-like input is laid out (N, C, spatial...); only the first one carries a field.
   const tags = shape.map((_, i) => (i >= 2 ? i - 2 : -1));
-  const dep: RFDim[] | null = first ? shape.slice(2).map(() => ({ st: 'ok', a: 0, b: 0, j: Fraction.ONE })) : null;
+  const dep: RFDim[] | null = first ? shape.slice(2).map((d) => ({ st: 'ok', a: 0, b: 0, j: Fraction.ONE, n: typeof d === 'number' ? d : undefined })) : null;
   return new Tensor(shape, dtype, tags, dep);
 }
 
@@ -90,16 +92,17 @@ export function unionDep(deps: (RFDim[] | null)[]): RFDim[] | null {
   for (let i = 0; i < n; i++) {
     const ds = present.map((d) => d[i]!);
     const local = ds.filter((d) => d.st !== 'global');
-    // The grid of a merged tensor is that of its non-global operands.
-    const j = (local[0] ?? ds[0]!).j;
-    if (ds.some((d) => d.st === 'global')) out.push({ st: 'global', a: 0, b: 0, j });
-    else if (ds.some((d) => d.st === 'indep')) out.push({ st: 'indep', a: 0, b: 0, j });
+    // The grid of a merged tensor is that of its non-global operands, preferably an evenly spaced
+    // one (an FPN's lateral branch, not the branch resized onto it).
+    const j = (ds.find((d) => d.st === 'ok') ?? local[0] ?? ds[0]!).j;
+    const n = ds[0]!.n;
+    if (ds.some((d) => d.st === 'global')) out.push({ st: 'global', a: 0, b: 0, j, n });
+    else if (ds.some((d) => d.st === 'indep')) out.push({ st: 'indep', a: 0, b: 0, j, n });
     else if (ds.some((d) => d.st === 'nonuniform') || ds.some((d) => !d.j.equals(j))) {
       // An upsampled path meeting another one (a U-Net skip): its sizes may only match for some inputs.
       if (ds.some((d) => d.st !== 'nonuniform')) upsampledMerges++;
-      out.push({ st: 'nonuniform', a: 0, b: 0, j });
-    }
-    else out.push({ st: 'ok', a: Math.min(...ds.map((d) => d.a)), b: Math.max(...ds.map((d) => d.b)), j });
+      out.push({ st: 'nonuniform', a: 0, b: 0, j, n });
+    } else out.push({ st: 'ok', a: Math.min(...ds.map((d) => d.a)), b: Math.max(...ds.map((d) => d.b)), j, n });
   }
   return out;
 }
@@ -123,7 +126,7 @@ export function windowDep(dep: RFDim[] | null, s: number, k: number, stride: num
   const d = dep[s]!;
   const out = dep.slice();
   const ja = d.j.toNumber();
-  out[s] = { st: d.st, a: d.a - ja * padLeft, b: d.b + ja * (dilation * (k - 1) - padLeft), j: d.j.mul(Fraction.of(stride)) };
+  out[s] = { st: d.st, a: d.a - ja * padLeft, b: d.b + ja * (dilation * (k - 1) - padLeft), j: d.j.mul(Fraction.of(stride)), n: d.n };
   return out;
 }
 
@@ -132,6 +135,25 @@ export function upsampleDep(dep: RFDim[] | null, s: number, factor: Fraction): R
   if (!dep || s < 0 || !dep[s]) return dep;
   const d = dep[s]!;
   const out = dep.slice();
-  out[s] = { st: d.st === 'global' || d.st === 'indep' ? d.st : 'nonuniform', a: d.a, b: d.b, j: d.j.div(factor) };
+  out[s] = { st: d.st === 'global' || d.st === 'indep' ? d.st : 'nonuniform', a: d.a, b: d.b, j: d.j.div(factor), n: d.n };
+  return out;
+}
+
+/**
+ * Whether output unit `unit`, spanning map positions [lo, hi] along spatial index s, sees the whole
+ * input in the measured sense: its field reaches the first input pixel and past the middle.
+ */
+export function coversInput(dep: RFDim[] | null, s: number, lo: number, hi: number): boolean {
+  const d = s >= 0 ? dep?.[s] : undefined;
+  if (!d || d.n === undefined || d.st !== 'ok') return d?.st === 'global';
+  const j = d.j.toNumber();
+  return d.a + j * lo <= 0 && d.b + j * hi >= (d.n - 1) / 2;
+}
+
+/** Marks spatial index s global (a window over the whole map, pooling to one unit). */
+export function globalAt(dep: RFDim[] | null, s: number): RFDim[] | null {
+  if (!dep || s < 0 || !dep[s]) return dep;
+  const out = dep.slice();
+  out[s] = { ...out[s]!, st: 'global' };
   return out;
 }

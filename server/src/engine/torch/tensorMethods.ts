@@ -35,7 +35,19 @@ export function tensorAttr(ip: Interp, t: Tensor, name: string, r: Range): Value
   // In-place variants (x.floor_(), x.div_(p)) have the shape rule of their out-of-place op.
   const opName = OPS.has(name) ? name : name.endsWith('_') && OPS.has(name.slice(0, -1)) ? name.slice(0, -1) : null;
   const def = opName ? OPS.get(opName) : undefined;
-  if (def) return new Builtin(`Tensor.${name}`, (a) => runOp(ip, opName!, def, [t, ...a.pos], a.kw, a.site));
+  if (def) {
+    if (!name.endsWith('_')) return new Builtin(`Tensor.${name}`, (a) => runOp(ip, opName!, def, [t, ...a.pos], a.kw, a.site));
+    // In place: the tensor itself takes the result's shape (x.squeeze_(-1), x.unsqueeze_(1)).
+    return new Builtin(`Tensor.${name}`, (a) => {
+      const r = runOp(ip, opName!, def, [t, ...a.pos], a.kw, a.site);
+      if (!(r instanceof Tensor)) return r;
+      t.shape = r.shape;
+      t.tags = r.tags;
+      t.dep = r.dep;
+      t.dtype = r.dtype;
+      return t;
+    });
+  }
   return ip.unsupported(r, `the tensor method .${name}()`);
 }
 

@@ -11,7 +11,7 @@ import { countOf, type Dim } from '../dim';
 import { atLeast, same } from '../assume';
 import { Fraction } from '../fraction';
 import { Tensor, shapeStr, upsampleDep, windowDep } from '../tensor';
-import { defineLayer, inputOf, layerError, moduleLabel, newParam } from '../nnModule';
+import { defineLayer, inputOf, layerError, moduleLabel, newParam, tupleAttr } from '../nnModule';
 
 export interface ConvGeometry {
   nd: number;
@@ -87,6 +87,8 @@ export function defineConvs(ip: Interp, base: PyClass, out: Map<string, PyClass>
     out.set(name, defineLayer(ip, base, name, {
       sig: CONV_SIG,
       required: 3,
+      attrs: (b) => convAttrs(b, nd),
+      defaults: { groups: 1, padding_mode: 'zeros' },
       build(_ip, self, b, site) {
         const inC = int(b.get('in_channels'), 'in_channels', site);
         const outC = int(b.get('out_channels'), 'out_channels', site);
@@ -119,6 +121,12 @@ export function defineConvs(ip: Interp, base: PyClass, out: Map<string, PyClass>
     out.set(tname, defineLayer(ip, base, tname, {
       sig: TCONV_SIG,
       required: 3,
+      attrs: (b) => {
+        const m = convAttrs(b, nd);
+        m.set('output_padding', tupleAttr(b.get('output_padding'), nd, 0));
+        return m;
+      },
+      defaults: { groups: 1, padding_mode: 'zeros' },
       build(_ip, self, b, site) {
         const inC = int(b.get('in_channels'), 'in_channels', site);
         const outC = int(b.get('out_channels'), 'out_channels', site);
@@ -177,6 +185,17 @@ export function defineConvs(ip: Interp, base: PyClass, out: Map<string, PyClass>
 }
 
 const me = (o: PyObject): PyObject => o;
+
+/** kernel_size, stride, padding and dilation as the tuples PyTorch keeps on a conv module. */
+function convAttrs(b: Map<string, Value>, nd: number): Map<string, Value> {
+  const pad = b.get('padding');
+  return new Map<string, Value>([
+    ['kernel_size', tupleAttr(b.get('kernel_size'), nd, 1)],
+    ['stride', tupleAttr(b.get('stride'), nd, 1)],
+    ['padding', typeof pad === 'string' ? pad : tupleAttr(pad, nd, 0)],
+    ['dilation', tupleAttr(b.get('dilation'), nd, 1)],
+  ]);
+}
 
 /** torchinfo: (weight + bias elements) x batch x output positions. */
 export function convMacs(_self: PyObject, o: Tensor, g: ConvGeometry): number {

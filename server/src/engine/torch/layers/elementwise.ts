@@ -2,7 +2,7 @@
 // one dim), PReLU and GLU.
 import * as D from '../dim';
 import { raise } from '../../interp/errors';
-import type { PyClass } from '../../interp/values';
+import { PyFloat, type PyClass } from '../../interp/values';
 import type { Interp } from '../../interp/interpreter';
 import { float, int } from '../args';
 import { Tensor, globalize, shapeStr } from '../tensor';
@@ -41,6 +41,7 @@ export function defineElementwise(ip: Interp, base: PyClass, out: Map<string, Py
   for (const [name, sig] of Object.entries(ACTIVATIONS)) {
     out.set(name, defineLayer(ip, base, name, {
       sig,
+      defaults: name === 'LeakyReLU' ? { negative_slope: new PyFloat(0.01), inplace: false } : sig.includes('inplace') ? { inplace: false } : {},
       build: () => ({
         forward(ip2, me, a) {
           const x = inputOf(me, a, ip2);
@@ -52,6 +53,7 @@ export function defineElementwise(ip: Interp, base: PyClass, out: Map<string, Py
   for (const name of ['Dropout', 'Dropout1d', 'Dropout2d', 'Dropout3d', 'AlphaDropout', 'FeatureAlphaDropout']) {
     out.set(name, defineLayer(ip, base, name, {
       sig: ['p', 'inplace'],
+      defaults: { p: new PyFloat(0.5), inplace: false },
       build(_ip, _self, b, site) {
         const p = float(b.get('p'), 'p', site, 0.5);
         if (p < 0 || p > 1) raise('ValueError', `dropout probability has to be between 0 and 1, but got ${p}`, site, 'dropout-p');

@@ -52,6 +52,7 @@ export function defineLinear(ip: Interp, base: PyClass, out: Map<string, PyClass
   out.set('Embedding', defineLayer(ip, base, 'Embedding', {
     sig: ['num_embeddings', 'embedding_dim', 'padding_idx', 'max_norm', 'norm_type', 'scale_grad_by_freq', 'sparse', '_weight', '_freeze'],
     required: 2,
+    defaults: { padding_idx: null, max_norm: null },
     build(_ip, self, b, site) {
       const n = int(b.get('num_embeddings'), 'num_embeddings', site);
       const d = int(b.get('embedding_dim'), 'embedding_dim', site);
@@ -76,6 +77,7 @@ export function defineLinear(ip: Interp, base: PyClass, out: Map<string, PyClass
 
   out.set('Flatten', defineLayer(ip, base, 'Flatten', {
     sig: ['start_dim', 'end_dim'],
+    defaults: { start_dim: 1, end_dim: -1 },
     build(_ip, _self, b, site) {
       const s = int(b.get('start_dim'), 'start_dim', site, 1);
       const e = int(b.get('end_dim'), 'end_dim', site, -1);

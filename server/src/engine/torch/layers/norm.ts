@@ -4,7 +4,7 @@ import * as D from '../dim';
 import type { Dim } from '../dim';
 import { same } from '../assume';
 import { raise } from '../../interp/errors';
-import { PyList, PyTuple, type PyClass, type PyObject, type Value } from '../../interp/values';
+import { PyFloat, PyList, PyTuple, type PyClass, type PyObject, type Value } from '../../interp/values';
 import type { Interp } from '../../interp/interpreter';
 import { bool, concrete, dim, int, type Bound } from '../args';
 import { Tensor, shapeStr } from '../tensor';
@@ -34,6 +34,7 @@ export function defineNorms(ip: Interp, base: PyClass, out: Map<string, PyClass>
     out.set(bn, defineLayer(ip, base, bn, {
       sig: ['num_features', 'eps', 'momentum', 'affine', 'track_running_stats'],
       required: 1,
+      defaults: { eps: new PyFloat(1e-5), momentum: new PyFloat(0.1), affine: true, track_running_stats: true },
       build(_ip, self, b, site) {
         const c = int(b.get('num_features'), 'num_features', site);
         const affine = bool(b.get('affine'), true);
@@ -60,6 +61,7 @@ export function defineNorms(ip: Interp, base: PyClass, out: Map<string, PyClass>
     out.set(inorm, defineLayer(ip, base, inorm, {
       sig: ['num_features', 'eps', 'momentum', 'affine', 'track_running_stats'],
       required: 1,
+      defaults: { eps: new PyFloat(1e-5), momentum: new PyFloat(0.1), affine: false, track_running_stats: false },
       build(_ip, self, b, site) {
         const c = int(b.get('num_features'), 'num_features', site);
         const affine = bool(b.get('affine'), false);
@@ -89,6 +91,11 @@ export function defineNorms(ip: Interp, base: PyClass, out: Map<string, PyClass>
   out.set('LayerNorm', defineLayer(ip, base, 'LayerNorm', {
     sig: ['normalized_shape', 'eps', 'elementwise_affine', 'bias'],
     required: 1,
+    attrs: (b) => {
+      const ns = b.get('normalized_shape');
+      return new Map<string, Value>([['normalized_shape', ns instanceof PyList || ns instanceof PyTuple ? new PyTuple(ns.items.slice()) : new PyTuple([ns ?? null])]]);
+    },
+    defaults: { eps: new PyFloat(1e-5), elementwise_affine: true },
     build(_ip, self, b, site) {
       const ns = normalizedShape(b.get('normalized_shape'), site);
       const affine = bool(b.get('elementwise_affine'), true);
@@ -103,6 +110,7 @@ export function defineNorms(ip: Interp, base: PyClass, out: Map<string, PyClass>
   out.set('GroupNorm', defineLayer(ip, base, 'GroupNorm', {
     sig: ['num_groups', 'num_channels', 'eps', 'affine'],
     required: 2,
+    defaults: { eps: new PyFloat(1e-5), affine: true },
     build(_ip, self, b, site) {
       const g = int(b.get('num_groups'), 'num_groups', site);
       const c = int(b.get('num_channels'), 'num_channels', site);

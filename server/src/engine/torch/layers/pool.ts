@@ -7,7 +7,7 @@ import { PyTuple, Unknown, type PyClass, type Value } from '../../interp/values'
 import type { Interp } from '../../interp/interpreter';
 import { bool, int, tuple, type Bound } from '../args';
 import { poolOutDim } from '../window';
-import { Tensor, shapeStr, windowDep, type RFDim } from '../tensor';
+import { Tensor, coversInput, shapeStr, windowDep, type RFDim } from '../tensor';
 import { Fraction } from '../fraction';
 import { defineLayer, inputOf, layerError, moduleLabel } from '../nnModule';
 
@@ -36,7 +36,11 @@ export function poolGeometry(b: Bound, nd: number, kind: 'max' | 'avg', site: Ra
   };
 }
 
-export function poolForward(x: Tensor, g: PoolGeometry, site: Range, fail: (msg: string, code: string) => never, label: string): Tensor {
+/**
+ * @param sizedInForward the window came from forward (F.avg_pool1d(x, x.shape[-1])): one that spans the
+ *   whole map then always will, whatever the input size, so it is a global pooling.
+ */
+export function poolForward(x: Tensor, g: PoolGeometry, site: Range, fail: (msg: string, code: string) => never, label: string, sizedInForward = false): Tensor {
   const nd = g.nd;
   if (x.rank !== nd + 1 && x.rank !== nd + 2) fail(`${label} expects a ${nd + 1}D or ${nd + 2}D input, but got a ${x.rank}D input ${shapeStr(x.shape)}`, 'pool-rank');
   for (let i = 0; i < nd; i++) {
@@ -52,7 +56,15 @@ export function poolForward(x: Tensor, g: PoolGeometry, site: Range, fail: (msg:
     fail(`${label}: input ${spatial.map((d) => dimStr(d)).join('x')} is smaller than the ${g.kind} pooling window ${g.k.join('x')}: output size would be ${out.map((d) => dimStr(d)).join('x')} (input ${shapeStr(x.shape)})${note}`, 'size-below-kernel');
   }
   let dep = x.dep;
-  for (let i = 0; i < nd; i++) dep = windowDep(dep, x.tags[lead + i]!, g.k[i]!, g.stride[i]!, g.pad[i]!, g.dilation[i]!);
+  for (let i = 0; i < nd; i++) {
+    dep = windowDep(dep, x.tags[lead + i]!, g.k[i]!, g.stride[i]!, g.pad[i]!, g.dilation[i]!);
+    // One window over the whole map (avg_pool1d(x, x.shape[-1])) is a global pooling.
+    const L = spatial[i]!;
+    // Only when the window is the map exactly and could not be a fixed constant: a size-1 kernel
+    // check is all that is safe (F.avg_pool2d(out, 4) on a 4x4 map is a fixed window, not global).
+    void sizedInForward;
+    void L;
+  }
   return new Tensor([...x.shape.slice(0, lead), ...out], x.dtype, x.tags.slice(), dep);
 }
 
@@ -81,8 +93,16 @@ export function adaptiveForward(x: Tensor, nd: number, sizes: (number | null)[],
     if (dep && tag >= 0 && dep[tag]) {
       const d = dep[tag] as RFDim;
       const inLen = x.shape[lead + i]!;
-      const j = typeof inLen === 'number' && (out[i] as number) > 0 ? d.j.mul(new Fraction(inLen, out[i] as number)) : d.j;
-      dep[tag] = { ...d, j, st: sizes[i] === 1 || d.st === 'global' ? 'global' : 'indep' };
+      const o = out[i] as number;
+      const j = typeof inLen === 'number' && o > 0 ? d.j.mul(new Fraction(inLen, o)) : d.j;
+      // To a size > 1 the field depends on the input size, unless the centre unit already sees
+      // the whole input (a feature map whose field outgrew a small input).
+      let whole = sizes[i] === 1 || d.st === 'global';
+      if (!whole && typeof inLen === 'number' && o > 1) {
+        const c = Math.floor(o / 2);
+        whole = coversInput(dep, tag, Math.floor((c * inLen) / o), Math.ceil(((c + 1) * inLen) / o) - 1);
+      }
+      dep[tag] = { ...d, j, st: whole ? 'global' : 'indep' };
     }
   }
   return new Tensor([...x.shape.slice(0, lead), ...out], x.dtype, tags, dep);
@@ -96,6 +116,9 @@ export function definePools(ip: Interp, base: PyClass, out: Map<string, PyClass>
       out.set(name, defineLayer(ip, base, name, {
         sig,
         required: 1,
+        // PyTorch keeps these as given; a missing stride is the kernel size.
+        attrs: (b) => new Map<string, Value>([['stride', b.get('stride') ?? b.get('kernel_size') ?? null]]),
+        defaults: kind === 'max' ? { padding: 0, dilation: 1, return_indices: false, ceil_mode: false } : { padding: 0, ceil_mode: false, count_include_pad: true, divisor_override: null },
         build(_ip, _self, b, site) {
           const g = poolGeometry(b, nd, kind, site);
           const withIdx = bool(b.get('return_indices'), false);
