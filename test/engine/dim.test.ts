@@ -1,20 +1,13 @@
 // Symbolic dim algebra: random chains of the operations shape rules use (add, mul, floor and ceil
 // division, exact division) must evaluate exactly like the same arithmetic on plain integers, and
 // the canonical forms must print as the short expressions users read.
+import { rng } from '../support/rng';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as D from '../../server/src/engine/torch/dim';
 import { convOutDim, poolOutDim } from '../../server/src/engine/torch/window';
 import { convOutSize, poolOutSize } from '../../server/src/engine/torch/window';
 
-function rng(seed: number): () => number {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 test('random chains of shape arithmetic evaluate like integers', () => {
   const rand = rng(42);

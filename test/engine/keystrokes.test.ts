@@ -1,5 +1,6 @@
 // Every keystroke state is valid input: each prefix of the example files (cut mid-line too) and
 // a sprinkling of deleted characters must analyse without the engine throwing.
+import { rng } from '../support/rng';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, readdirSync } from 'node:fs';
@@ -7,15 +8,6 @@ import { join } from 'node:path';
 import { analyzeSource, loadParser } from '../../server/src/engine';
 import { ROOT } from '../support/paths';
 
-/** A small deterministic generator (mulberry32), so a failure reproduces. */
-function rng(seed: number): () => number {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const dir = join(ROOT, 'examples');
 for (const f of readdirSync(dir).filter((x) => x.endsWith('.py')).sort()) {

@@ -213,7 +213,8 @@ def _identity(x, *args, **kwargs):
 
 
 def rf_copy(model):
-    m = copy.deepcopy(model).float().eval()
+    # Float64: with float32 the gradient of a deep DenseNet underflows and the measured field shrinks.
+    m = copy.deepcopy(model).double().eval()
     for sub in m.modules():
         if isinstance(sub, NORMS):
             sub.forward = _identity
@@ -301,11 +302,11 @@ class RFMeasure:
 
     # one pass of the RF model; on_out(k, out) sees every call's output
     def run(self, spatial, batch=1, grad=False, on_out=None, wanted=None):
-        x = torch.full((batch, self.C) + tuple(spatial), X_VALUE, requires_grad=grad)
+        x = torch.full((batch, self.C) + tuple(spatial), X_VALUE, requires_grad=grad, dtype=torch.float64)
         args = [x]
         for t in self.others:
             if t.is_floating_point():
-                args.append(torch.full((batch,) + tuple(t.shape[1:]), OTHER_VALUE))
+                args.append(torch.full((batch,) + tuple(t.shape[1:]), OTHER_VALUE, dtype=torch.float64))
             else:
                 args.append(t[:1].expand((batch,) + tuple(t.shape[1:])).clone())
         shapes, stack, count = {}, [], [0]

@@ -5,8 +5,7 @@ import { collecting, type Constraint } from './torch/assume';
 import { solve } from './declare/solve';
 import { dimStr } from './torch/dim';
 import type { Expr, PyModule, Range } from './syntax/ast';
-import { copyTree, parseTree } from './syntax/parser';
-import { lowerModule } from './syntax/lower';
+import { parseModule } from './syntax/module';
 import { Interp, type EngineDiag } from './interp/interpreter';
 import { BudgetExceeded, PyRaise } from './interp/errors';
 import { Builtin, PyClass, PyDict, PyFloat, PyFunction, PyList, PyObject, PyTuple, Unknown, type Value } from './interp/values';
@@ -51,13 +50,7 @@ interface Loaded {
 }
 
 function load(text: string, file: string, host?: SourceHost): Loaded {
-  const tree = parseTree(text);
-  let mod: PyModule;
-  try {
-    mod = lowerModule(copyTree(tree, text), text);
-  } finally {
-    tree.delete();
-  }
+  const mod = parseModule(text);
   const ip = new Interp(mod, file, { host });
   ip.runModule();
   return { mod, ip, models: findModels(mod, ip) };
@@ -353,7 +346,7 @@ function traceModel(text: string, opts: AnalyzeOptions, m: ModelInfo, l: Loaded)
     report.output = outputShape(trace.out);
     if (trace.out instanceof Unknown) ip.report(callSite, 'information', 'unknown-output', `The output of ${m.name} is unknown: ${trace.out.reason}`);
   }
-  runLints(ip, tracer);
+  runLints(ip, tracer, report.input[0] ? { shape: report.input[0], dtype: specs[0]!.dtype } : undefined);
   // Paths that meet (a skip connection's add or cat) with sizes that match for this input but not
   // for every input size: the U-Net odd-size bug. Found by re-tracing with symbolic spatial sizes.
   const first0 = specs[0]!;

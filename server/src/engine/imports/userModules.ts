@@ -3,8 +3,7 @@
 // Each file is parsed and run once per analysis; an import cycle sees the partly filled module,
 // as in Python.
 import type { PyModule, Range } from '../syntax/ast';
-import { copyTree, parseTree } from '../syntax/parser';
-import { lowerModule } from '../syntax/lower';
+import { parseModule } from '../syntax/module';
 import { Namespace, type Value } from '../interp/values';
 import type { Interp } from '../interp/interpreter';
 import { dirOf, joinPath, type SourceHost } from './host';
@@ -16,13 +15,7 @@ const MAX_CACHE = 500;
 function lowered(path: string, text: string): PyModule {
   const hit = astCache.get(path);
   if (hit && hit.text === text) return hit.mod;
-  const tree = parseTree(text);
-  let mod: PyModule;
-  try {
-    mod = lowerModule(copyTree(tree, text), text);
-  } finally {
-    tree.delete();
-  }
+  const mod = parseModule(text);
   if (astCache.size >= MAX_CACHE) astCache.delete(astCache.keys().next().value!);
   astCache.set(path, { text, mod });
   return mod;

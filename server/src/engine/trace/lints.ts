@@ -8,10 +8,11 @@ import type { WindowInfo } from '../torch/moduleState';
 import type { CallRecord, Tracer } from './tracer';
 import { Tensor } from '../torch/tensor';
 import { convOutSize, poolOutSize } from '../torch/window';
+import { fieldOf } from './receptiveField';
 
 const NORMS = /^(BatchNorm[123]d|LazyBatchNorm[123]d|SyncBatchNorm)$/;
 
-export function runLints(ip: Interp, tracer: Tracer): void {
+export function runLints(ip: Interp, tracer: Tracer, input?: { shape: (number | string)[]; dtype: string }): void {
   // Findings are grouped by (code, construction site): a helper or a cfg loop that builds eight
   // layers on one line gets one message naming them, not eight.
   const groups = new Map<string, { at: Range; code: string; severity: 'warning' | 'information'; paths: string[]; message: string }>();
@@ -81,6 +82,22 @@ export function runLints(ip: Interp, tracer: Tracer): void {
       const w = c.module.module!.layer!.window!;
       if (!w.k.every((k) => k % 2 === 1)) continue;
       say(c.module, 'padding-keeps-size', 'information', `padding=${w.k.map((k, i) => (w.dilation[i]! * (k - 1)) / 2).join('x')} would keep the map size, as ${keepsSize.length} other stride-1 convs of this model do; without it each side loses ${w.k.map((k, i) => (w.dilation[i]! * (k - 1)) / 2 - w.padL[i]!).join('x')} pixels`);
+    }
+  }
+  // A field larger than the input while still at full resolution (no downsampling yet): the layers
+  // after it mostly look at padding. Deeper, downsampled stages outgrowing the input are normal.
+  if (input && input.dtype === 'float32' && input.shape.length >= 3) {
+    const spatial = input.shape.slice(2);
+    for (const c of tracer.calls) {
+      const w = c.module.module!.layer?.window;
+      if (!w || w.kind !== 'conv' || !(c.output instanceof Tensor)) continue;
+      const f = fieldOf(c.output, input.shape.length, spatial.length);
+      if (!Array.isArray(f.rf) || !f.jump?.every((j) => j === 1)) continue;
+      const over = f.rf.map((r, i) => typeof spatial[i] === 'number' && r > (spatial[i] as number));
+      if (over.some((o) => o)) {
+        say(c.module, 'rf-exceeds-input', 'information', `the receptive field here is already ${f.rf.join('x')} on a ${spatial.join('x')} input, before any downsampling: the layers after it mostly see padding (a net sized for larger inputs?)`);
+        break;
+      }
     }
   }
   for (const g of groups.values()) {
