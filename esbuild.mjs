@@ -37,7 +37,8 @@ for (const f of ['node_modules/web-tree-sitter/tree-sitter.wasm', 'node_modules/
 
 const builds = [
   { entryPoints: { 'client/extension': 'client/src/extension.ts' }, external: ['vscode'] },
-  { entryPoints: { 'server/server': 'server/src/server.ts', 'bench/bench': 'test/bench/bench.ts' } },
+  { entryPoints: { 'server/server': 'server/src/server.ts' }, banner: { js: '#!/usr/bin/env node\n' + common.banner.js } },
+  { entryPoints: { 'bench/bench': 'test/bench/bench.ts' } },
   { entryPoints: { 'cli/shapelens': 'server/src/cli/shapelens.ts' }, banner: { js: '#!/usr/bin/env node\n' + common.banner.js } },
   { entryPoints: Object.fromEntries(testEntries().map((p) => [p.replace(/^test\//, 'test/').replace(/\.ts$/, ''), p])) },
 ];
@@ -47,4 +48,5 @@ if (watch) {
 } else {
   await Promise.all(builds.map((b) => esbuild.build({ ...common, ...b, outdir: 'out' })));
   chmodSync('out/cli/shapelens.js', 0o755);
+  chmodSync('out/server/server.js', 0o755);
 }

@@ -100,3 +100,25 @@ test('a 5,000-line model file', () => {
   assert.deepEqual(j.output, [1, 10]);
   assert.ok(j.layers.length > 1000);
 });
+
+test('shapelens lsp --stdio answers initialize (the server for any LSP client)', async () => {
+  const { spawn } = await import('node:child_process');
+  const p = spawn(process.execPath, [CLI, 'lsp', '--stdio'], { cwd: ROOT });
+  const msg = JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'initialize', params: { processId: null, rootUri: null, capabilities: {} } });
+  p.stdin.write(`Content-Length: ${Buffer.byteLength(msg)}\r\n\r\n${msg}`);
+  const caps = await new Promise<Record<string, unknown>>((resolve, reject) => {
+    let buf = '';
+    const timer = setTimeout(() => reject(new Error('no answer to initialize within 20 s')), 20_000);
+    p.stdout.on('data', (d: Buffer) => {
+      buf += d.toString();
+      const i = buf.indexOf('\r\n\r\n');
+      const len = Number(/Content-Length: (\d+)/.exec(buf)?.[1]);
+      if (i >= 0 && Buffer.byteLength(buf.slice(i + 4)) >= len) {
+        clearTimeout(timer);
+        resolve(JSON.parse(buf.slice(i + 4, i + 4 + len)).result.capabilities);
+      }
+    });
+  });
+  p.kill();
+  assert.ok(caps.hoverProvider && caps.inlayHintProvider && caps.codeLensProvider, JSON.stringify(caps));
+});

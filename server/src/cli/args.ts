@@ -9,7 +9,7 @@ export interface SummaryArgs {
   inputs?: InputSpec[];
   json: boolean;
 }
-export type CliArgs = SummaryArgs | { command: 'help' } | { command: 'version' };
+export type CliArgs = SummaryArgs | { command: 'help' } | { command: 'version' } | { command: 'lsp' };
 
 export class UsageError extends Error {}
 
@@ -33,6 +33,7 @@ export function parseArgs(argv: string[]): CliArgs {
   if (!argv.length || argv[0] === '--help' || argv[0] === '-h' || argv[0] === 'help') return { command: 'help' };
   if (argv[0] === '--version' || argv[0] === '-v') return { command: 'version' };
   const [cmd, ...rest] = argv;
+  if (cmd === 'lsp') return { command: 'lsp' };
   if (cmd !== 'summary') throw new UsageError(`unknown command '${cmd}' (try: shapelens summary FILE --input 1x3x32x32)`);
   const out: SummaryArgs = { command: 'summary', files: [], json: false };
   for (let i = 0; i < rest.length; i++) {
@@ -85,5 +86,7 @@ Usage:
   --input SHAPE   e.g. 1x3x32x32; int64:2x50 for token ids; several inputs separated by commas
                   (default: the file's declaration, def forward(self, x):  # x: [1, 3, 32, 32])
   --json          print JSON (one object per model; a list when there are several)
+
+  shapelens lsp --stdio    the language server, for any LSP client (also: shapelens-lsp --stdio)
 
 Exit status: 0 no errors, 1 shape errors found, 2 usage or file errors.`;

@@ -74,6 +74,11 @@ async function main(): Promise<number> {
       process.stdout.write(HELP + '\n');
       return 0;
     }
+    if (args.command === 'lsp') {
+      // The server bundle sits beside this one; it reads --stdio / --node-ipc from process.argv.
+      require(require('node:path').join(__dirname, '..', 'server', 'server.js'));
+      return -1;
+    }
     if (args.command === 'version') {
       process.stdout.write('shapelens 0.1.0\n');
       return 0;
@@ -92,5 +97,5 @@ async function main(): Promise<number> {
 }
 
 main().then((code) => {
-  process.exitCode = code;
+  if (code >= 0) process.exitCode = code;
 });

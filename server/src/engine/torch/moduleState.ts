@@ -72,14 +72,24 @@ export function parametersOf(root: PyObject): Tensor[] {
  * shared (the common case: counts add up); with shared tensors, each module is counted on its own.
  */
 export function paramCounter(root: PyObject): (m: PyObject) => number {
+  // Sharing: a parameter in two modules, or a module under two parents (self.conv1 and self.net[0]).
   const all = new Set<Tensor>();
+  const seen = new Set<PyObject>();
   let shared = false;
-  for (const [, m] of namedModules(root)) {
+  const stack = [root];
+  while (stack.length && !shared) {
+    const m = stack.pop()!;
+    if (seen.has(m)) {
+      shared = true;
+      break;
+    }
+    seen.add(m);
     for (const p of m.module!.params.values()) {
       if (!p) continue;
       if (all.has(p)) shared = true;
       all.add(p);
     }
+    for (const c of m.module!.children.values()) if (c) stack.push(c);
   }
   const memo = new Map<PyObject, number>();
   if (shared) return (m) => memo.get(m) ?? (memo.set(m, countParams(m).total), memo.get(m)!);

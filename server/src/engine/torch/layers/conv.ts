@@ -166,7 +166,12 @@ export function defineConvs(ip: Interp, base: PyClass, out: Map<string, PyClass>
             }
             if (spatial.some((s) => !atLeast(s, 1))) fail(`${moduleLabel(me)}: output size ${spatial.map((d) => D.dimStr(d)).join('x')} is too small`, 'size-below-kernel');
             let dep = x.dep;
-            for (let i = 0; i < nd; i++) dep = upsampleDep(dep, x.tags[cDim + 1 + i]!, Fraction.of(stride[i]!));
+            for (let i = 0; i < nd; i++) {
+              const tag = x.tags[cDim + 1 + i]!;
+              // Stride 1 is an ordinary window (a conv with the flipped kernel and full padding): an even grid.
+              if (stride[i] === 1) dep = windowDep(dep, tag, k[i]!, 1, dilation[i]! * (k[i]! - 1) - pad[i]!, dilation[i]!);
+              else dep = upsampleDep(dep, tag, Fraction.of(stride[i]!));
+            }
             return new Tensor([...x.shape.slice(0, cDim), outC, ...spatial], 'float32', [...x.tags.slice(0, cDim), -1, ...x.tags.slice(cDim + 1)], dep);
           },
           // torchinfo counts weight+bias elements per output position, here per input position.
