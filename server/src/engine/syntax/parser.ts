@@ -69,6 +69,8 @@ function lineStarts(text: string): number[] {
   return starts;
 }
 
+const NO_KIDS: RawNode[] = [];
+
 /** Anonymous tokens the lowering reads (operators, and ':' inside slices); the rest are skipped. */
 const KEPT_TOKENS = new Set([
   '+', '-', '*', '/', '//', '%', '**', '@', '<<', '>>', '&', '|', '^', '~', '+=', '-=', '*=', '/=', '//=', '%=', '**=', '@=',
@@ -137,7 +139,7 @@ export function copyTree(tree: Tree, text: string): RawNode {
       sc: si - starts[sl]!,
       el,
       ec: ei - starts[el]!,
-      kids: [],
+      kids: NO_KIDS,
     };
   };
   const root = make()!;
@@ -146,7 +148,12 @@ export function copyTree(tree: Tree, text: string): RawNode {
   if (c.gotoFirstChild()) {
     for (;;) {
       const n = make();
-      if (n) stack[stack.length - 1]!.kids.push(n);
+      if (n) {
+        // Leaves share one empty array; a node gets its own on its first child (less garbage).
+        const parent = stack[stack.length - 1]!;
+        if (parent.kids === NO_KIDS) parent.kids = [n];
+        else parent.kids.push(n);
+      }
       if (n && n.named && c.gotoFirstChild()) {
         stack.push(n);
         continue;
