@@ -1,6 +1,7 @@
 // The engine's entry point: parse a file, run its top level, find its models, build one, trace its
 // forward over the given input shapes, and turn the trace into a ModelReport. Never throws on user code.
 import { TooComplex, symbol } from './torch/dim';
+import { UnknownArg } from './torch/args';
 import { collecting, type Constraint } from './torch/assume';
 import { solve } from './declare/solve';
 import { dimStr } from './torch/dim';
@@ -403,6 +404,7 @@ function reportThrow(ip: Interp, e: unknown, fallback: Range): void {
   if (e instanceof PyRaise) ip.report(e.site ?? fallback, 'error', e.code, `${e.excType}: ${e.message}`, e.related);
   else if (e instanceof BudgetExceeded) ip.report(e.site ?? fallback, 'warning', 'budget', e.message);
   else if (e instanceof RangeError) ip.report(fallback, 'warning', 'budget', 'analysis stopped: the model nests too deeply to trace');
+  else if (e instanceof UnknownArg) ip.report(fallback, 'information', 'unknown-argument', `The model could not be traced further: ${e.reason}`);
   else if (e instanceof TooComplex) ip.report(fallback, 'information', 'too-complex', `A shape became too complex to write down symbolically (${e.message}); give a concrete input size to see it`);
   else throw e;
 }

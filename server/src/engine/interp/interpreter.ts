@@ -14,6 +14,7 @@ import { makeBuiltins } from './builtins';
 import { ModuleState } from '../torch/moduleState';
 import { Tensor, dataTensor } from '../torch/tensor';
 import { TooComplex } from '../torch/dim';
+import { UnknownArg } from '../torch/args';
 import type { Tracer } from '../trace/tracer';
 import { tensorAttr, setTensorAttr } from '../torch/tensorMethods';
 import { resolveImport } from '../torch/namespaces';
@@ -134,6 +135,8 @@ export class Interp {
           this.report(e.site ?? s.r, 'warning', 'budget', e.message);
         } else if (e instanceof TooComplex) {
           this.report(s.r, 'information', 'too-complex', `A symbolic size became too complex to write down (${e.message})`);
+        } else if (e instanceof UnknownArg) {
+          this.report(s.r, 'information', 'unknown-argument', `Not known statically: ${e.reason}`);
         } else throw e;
       }
     }

@@ -175,7 +175,13 @@ export function defineLayer(ip: Interp, base: PyClass, name: string, spec: Layer
       const self = a.pos[0] as PyObject;
       const layer = self.module?.layer;
       if (!layer) return new Unknown(`${name} was not initialised (missing super().__init__ call?)`);
-      return layer.forward(ip, self, { pos: a.pos.slice(1), kw: a.kw, site: a.site });
+      try {
+        return layer.forward(ip, self, { pos: a.pos.slice(1), kw: a.kw, site: a.site });
+      } catch (e) {
+        // An argument of the call that is not known (a symbolic output_size): the result is unknown.
+        if (e instanceof UnknownArg) return new Unknown(e.reason);
+        throw e;
+      }
     }),
   );
   return cls;

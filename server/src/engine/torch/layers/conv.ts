@@ -4,7 +4,7 @@ import type { Range } from '../../syntax/ast';
 import { raise } from '../../interp/errors';
 import { PyList, PyTuple, type PyClass, type PyObject, type Value } from '../../interp/values';
 import type { Interp } from '../../interp/interpreter';
-import { int, bool, str, tuple } from '../args';
+import { dim, int, bool, str, tuple } from '../args';
 import { convOutDim, convTransposeOutDim, samePadding } from '../window';
 import * as D from '../dim';
 import { countOf, type Dim } from '../dim';
@@ -157,10 +157,11 @@ export function defineConvs(ip: Interp, base: PyClass, out: Map<string, PyClass>
             // forward(x, output_size=...) picks the output padding that reaches the requested size.
             const req = a.pos[1] ?? a.kw.get('output_size');
             if (req instanceof PyTuple || req instanceof PyList) {
-              const want = req.items.slice(-nd).map((v, i) => int(v, `output_size[${i}]`, a.site));
+              const want = req.items.slice(-nd).map((v, i) => dim(v, `output_size[${i}]`, a.site));
               spatial = x.shape.slice(cDim + 1).map((L, i) => {
                 const lo = convTransposeOutDim(L, k[i]!, stride[i]!, pad[i]!, 0, dilation[i]!);
-                if (typeof lo === 'number' && (want[i]! < lo || want[i]! > lo + stride[i]! - 1)) fail(`${moduleLabel(me)}: requested an output size of ${want.join('x')}, but valid sizes range from ${lo} to ${lo + stride[i]! - 1} (for an input of ${x.shape.slice(cDim + 1).join('x')})`, 'conv-output-size');
+                const w = want[i]!;
+                if (typeof lo === 'number' && typeof w === 'number' && (w < lo || w > lo + stride[i]! - 1)) fail(`${moduleLabel(me)}: requested an output size of ${want.join('x')}, but valid sizes range from ${lo} to ${lo + stride[i]! - 1} (for an input of ${x.shape.slice(cDim + 1).join('x')})`, 'conv-output-size');
                 return want[i]!;
               });
             }
