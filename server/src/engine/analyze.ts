@@ -396,7 +396,6 @@ function traceModel(text: string, opts: AnalyzeOptions, m: ModelInfo, l: Loaded)
     }
   }
   report.macs = tracer.calls.filter((c) => c.module.module!.layer).reduce((s, c) => s + c.macs, 0);
-  void text;
   return finish();
 }
 

@@ -93,7 +93,6 @@ export class UserModules {
     if (problems.length) {
       this.ip.report(site, 'information', 'import-problem', `Importing ${name} (${path}): ${problems[0]}${problems.length > 1 ? ` (+${problems.length - 1} more)` : ''}`);
     }
-    void pkgDir;
     return ns;
   }
 }

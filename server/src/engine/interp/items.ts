@@ -124,5 +124,4 @@ export function delItem(ip: Interp, o: Value, idx: Value, site: Range): void {
   if (o instanceof PyList && isInt(idx)) o.items.splice(normIndex(Number(idx), o.items.length, 'list', site), 1);
   else if (o instanceof PyDict) o.delete(idx);
   else if (o instanceof PyObject && o.module && typeof idx === 'string') o.module.children.delete(idx);
-  else if (!(o instanceof Unknown)) void ip;
 }

@@ -67,7 +67,6 @@ function symBinop(op: string, l: number | boolean | Sym, r: number | boolean | S
     if (e instanceof D.TooComplex) return new Unknown(`a shape too complex to write down (${e.message})`);
     throw e;
   }
-  void site;
   return new Unknown(`${op} of a symbolic size`);
 }
 

@@ -74,13 +74,10 @@ export function tensorBinop(ip: Interp, op: string, l: Value, r: Value, site: Ra
   const out = elementwise([a, b], site, dt);
   // A python float scalar makes an integer tensor float (x * 0.5).
   if ((l instanceof PyFloat || r instanceof PyFloat) && out.dtype !== 'float32') out.dtype = 'float32';
-  void ip;
   return out;
 }
 
 export function tensorUnary(ip: Interp, op: string, v: Tensor, site: Range): Value {
-  void ip;
-  void site;
   return new Tensor(v.shape.slice(), op === '~' ? v.dtype : v.dtype, v.tags.slice(), v.dep);
 }
 
@@ -89,7 +86,6 @@ export function tensorCompare(ip: Interp, op: string, l: Value, r: Value, site: 
   const b = asTensorOperand(r);
   if (a instanceof Unknown || b instanceof Unknown || !a || !b) return new Unknown('comparison of a tensor with an unknown value');
   if (op === '==' || op === '!=' || op === '<' || op === '<=' || op === '>' || op === '>=') return elementwise([a, b], site, 'bool');
-  void ip;
   return new Unknown(`tensor comparison ${op}`);
 }
 

@@ -123,7 +123,6 @@ function insertAt(ip: Interp, self: PyObject, a: CallArgs): void {
   entries.splice(Math.max(0, Math.min(n, i)), 0, m);
   self.module!.children.clear();
   entries.forEach((c, k) => self.module!.children.set(String(k), c));
-  void ip;
 }
 
 function popAt(self: PyObject, a: CallArgs): Value {
@@ -144,6 +143,5 @@ export function containerSlice(ip: Interp, o: PyObject, entries: [string, PyObje
   const renumber = base.name === 'ModuleList';
   entries.forEach(([k, v], i) => n.module!.children.set(renumber ? String(i) : k, v));
   n.module.training = o.module!.training;
-  void ip;
   return n;
 }

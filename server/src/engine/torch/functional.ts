@@ -44,11 +44,11 @@ export function functionalMembers(ip: Interp): Map<string, Value> {
 
   for (const nd of [1, 2, 3]) {
     def(`max_pool${nd}d`, ['input', 'kernel_size', 'stride', 'padding', 'dilation', 'ceil_mode', 'return_indices'], (_ip, b, site) => {
-      const y = poolForward(x(b, site), poolGeometry(b, nd, 'max', site), site, fail(site), `F.max_pool${nd}d`, true);
+      const y = poolForward(x(b, site), poolGeometry(b, nd, 'max', site), site, fail(site), `F.max_pool${nd}d`);
       return bool(b.get('return_indices'), false) ? new PyTuple([y, new Tensor(y.shape.slice(), 'int64', y.tags.slice(), y.dep)]) : y;
     }, 2);
     def(`avg_pool${nd}d`, ['input', 'kernel_size', 'stride', 'padding', 'ceil_mode', 'count_include_pad', 'divisor_override'], (_ip, b, site) =>
-      poolForward(x(b, site), poolGeometry(b, nd, 'avg', site), site, fail(site), `F.avg_pool${nd}d`, true), 2);
+      poolForward(x(b, site), poolGeometry(b, nd, 'avg', site), site, fail(site), `F.avg_pool${nd}d`), 2);
     for (const kind of ['avg', 'max']) {
       def(`adaptive_${kind}_pool${nd}d`, ['input', 'output_size', 'return_indices'], (_ip, b, site) => {
         const y = adaptiveForward(x(b, site), nd, adaptiveSizes(b.get('output_size'), nd, site), fail(site), `F.adaptive_${kind}_pool${nd}d`);
@@ -235,7 +235,6 @@ export function factoryMembers(ip: Interp): Map<string, Value> {
       return new Tensor(shape, dt);
     });
   }
-  void ip;
   return m;
 }
 

@@ -231,7 +231,6 @@ export function inputOf(self: PyObject, a: CallArgs, ip: Interp): Tensor | Unkno
   if (x instanceof Tensor) return x;
   if (x instanceof Unknown) return x;
   if (x === undefined) return layerError(self, a.site, 'TypeError', `${moduleLabel(self)}.forward() missing 1 required positional argument: 'input'`, 'type-error');
-  void ip;
   return layerError(self, a.site, 'TypeError', `${moduleLabel(self)} expected a Tensor input, got ${typeName(x)}`, 'type-error');
 }
 

@@ -58,7 +58,6 @@ const UNARY = [
   'exponential_', 'random_', 'masked_fill', 'masked_fill_', 'index_fill', 'index_fill_', 'copy_', 'retain_grad', 'float_power', 'angle', 'deg2rad',
 ];
 op(UNARY, ['input', '*', 'inplace', 'p', 'training', 'negative_slope', 'alpha', 'approximate', 'beta', 'threshold', 'value', 'min', 'max', 'mask', 'lambd', 'lower', 'upper', 'min_val', 'max_val', 'memory_format', 'non_blocking', 'device', 'nan', 'posinf', 'neginf', 'mean', 'std', 'from', 'to', 'generator', 'src', 'requires_grad', 'eps'], (ip, b, site) => {
-  void ip;
   return same(input(b, site));
 }, undefined, true);
 

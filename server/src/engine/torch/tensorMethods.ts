@@ -57,6 +57,4 @@ export function setTensorAttr(ip: Interp, t: Tensor, name: string, v: Value, r: 
     return;
   }
   // .data = ..., .grad = None and similar writes do not change shapes.
-  void ip;
-  void r;
 }

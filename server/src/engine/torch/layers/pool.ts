@@ -3,7 +3,7 @@
 import { dimStr } from '../dim';
 import { atLeast } from '../assume';
 import type { Range } from '../../syntax/ast';
-import { PyTuple, Unknown, type PyClass, type Value } from '../../interp/values';
+import { PyTuple, type PyClass, type Value } from '../../interp/values';
 import type { Interp } from '../../interp/interpreter';
 import { bool, int, tuple, type Bound } from '../args';
 import { poolOutDim } from '../window';
@@ -36,11 +36,7 @@ export function poolGeometry(b: Bound, nd: number, kind: 'max' | 'avg', site: Ra
   };
 }
 
-/**
- * @param sizedInForward the window came from forward (F.avg_pool1d(x, x.shape[-1])): one that spans the
- *   whole map then always will, whatever the input size, so it is a global pooling.
- */
-export function poolForward(x: Tensor, g: PoolGeometry, site: Range, fail: (msg: string, code: string) => never, label: string, sizedInForward = false): Tensor {
+export function poolForward(x: Tensor, g: PoolGeometry, site: Range, fail: (msg: string, code: string) => never, label: string): Tensor {
   const nd = g.nd;
   if (x.rank !== nd + 1 && x.rank !== nd + 2) fail(`${label} expects a ${nd + 1}D or ${nd + 2}D input, but got a ${x.rank}D input ${shapeStr(x.shape)}`, 'pool-rank');
   for (let i = 0; i < nd; i++) {
@@ -56,15 +52,10 @@ export function poolForward(x: Tensor, g: PoolGeometry, site: Range, fail: (msg:
     fail(`${label}: input ${spatial.map((d) => dimStr(d)).join('x')} is smaller than the ${g.kind} pooling window ${g.k.join('x')}: output size would be ${out.map((d) => dimStr(d)).join('x')} (input ${shapeStr(x.shape)})${note}`, 'size-below-kernel');
   }
   let dep = x.dep;
-  for (let i = 0; i < nd; i++) {
-    dep = windowDep(dep, x.tags[lead + i]!, g.k[i]!, g.stride[i]!, g.pad[i]!, g.dilation[i]!);
-    // One window over the whole map (avg_pool1d(x, x.shape[-1])) is a global pooling.
-    const L = spatial[i]!;
-    // Only when the window is the map exactly and could not be a fixed constant: a size-1 kernel
-    // check is all that is safe (F.avg_pool2d(out, 4) on a 4x4 map is a fixed window, not global).
-    void sizedInForward;
-    void L;
-  }
+  // A window sized from the input (F.avg_pool1d(x, x.shape[-1])) is a global pooling, but a concrete
+  // trace cannot tell it from a fixed one that happens to span the map (F.avg_pool2d(out, 4) on 4x4,
+  // which is not): both keep an ordinary field.
+  for (let i = 0; i < nd; i++) dep = windowDep(dep, x.tags[lead + i]!, g.k[i]!, g.stride[i]!, g.pad[i]!, g.dilation[i]!);
   return new Tensor([...x.shape.slice(0, lead), ...out], x.dtype, x.tags.slice(), dep);
 }
 
@@ -154,5 +145,4 @@ export function definePools(ip: Interp, base: PyClass, out: Map<string, PyClass>
       }));
     }
   }
-  void Unknown;
 }

@@ -5,7 +5,6 @@ import type { Dim } from '../dim';
 import { same, atLeast } from '../assume';
 import { dim } from '../args';
 import type { Range } from '../../syntax/ast';
-import { raise } from '../../interp/errors';
 import { PyFloat, PyList, PyTuple, isNumber, numVal, type PyClass, type Value } from '../../interp/values';
 import type { Interp } from '../../interp/interpreter';
 import { int, str, tuple } from '../args';
@@ -58,7 +57,6 @@ export function pixelShuffle(x: Tensor, r: number, site: Range, fail: (m: string
   shape[x.rank - 1] = D.mul(shape[x.rank - 1]!, r);
   let dep = upsampleDep(x.dep, x.tags[x.rank - 2]!, Fraction.of(r));
   dep = upsampleDep(dep, x.tags[x.rank - 1]!, Fraction.of(r));
-  void site;
   return new Tensor(shape, x.dtype, [...x.tags.slice(0, -3), -1, ...x.tags.slice(-2)], dep);
 }
 
@@ -73,7 +71,6 @@ export function pixelUnshuffle(x: Tensor, r: number, site: Range, fail: (m: stri
   shape[x.rank - 1] = D.floordiv(w, r);
   let dep = windowDep(x.dep, x.tags[x.rank - 2]!, r, r, 0, 1);
   dep = windowDep(dep, x.tags[x.rank - 1]!, r, r, 0, 1);
-  void site;
   return new Tensor(shape, x.dtype, [...x.tags.slice(0, -3), -1, ...x.tags.slice(-2)], dep);
 }
 
@@ -92,7 +89,6 @@ export function pad(x: Tensor, pads: Dim[], site: Range, fail: (m: string, c: st
     if (!atLeast(shape[d]!, 1)) fail(`the padded size of dim ${d} would be ${D.dimStr(shape[d]!)}`, 'pad');
     if (typeof l === 'number') dep = windowDep(dep, x.tags[d]!, 1, 1, l, 1);
   }
-  void site;
   return new Tensor(shape, x.dtype, x.tags.slice(), dep);
 }
 
@@ -161,7 +157,6 @@ export function defineResample(ip: Interp, base: PyClass, out: Map<string, PyCla
       }));
     }
   }
-  void raise;
 }
 
 /** ⌊L·s⌋ for a scale factor s: exact for integer and 1/k factors over symbolic sizes. */
