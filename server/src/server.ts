@@ -1,11 +1,13 @@
 // The ShapeLens language server: analyses open Python documents with the engine and serves diagnostics,
 // hovers, code lenses, inlay hints and the `shapelens/summary` request (stdio or IPC, chosen by the client).
 import {
+  CodeActionKind,
   CodeLensRefreshRequest,
   createConnection,
   ProposedFeatures,
   TextDocuments,
   TextDocumentSyncKind,
+  type CodeAction,
   type CodeLens,
   type Hover,
   type InitializeResult,
@@ -18,6 +20,7 @@ import { collectDiagnostics } from './lsp/diagnostics';
 import { hoverAt } from './lsp/hover';
 import { codeLenses } from './lsp/codeLens';
 import { inlayHints } from './lsp/inlayHints';
+import { quickFixes } from './lsp/codeActions';
 import { summaryText } from './lsp/summary';
 import { safeHandler } from './lsp/safe';
 import { engineFileName, isAnalysable } from './lsp/uris';
@@ -69,6 +72,7 @@ connection.onInitialize((params): InitializeResult => {
       hoverProvider: true,
       codeLensProvider: { resolveProvider: false },
       inlayHintProvider: { resolveProvider: false },
+      codeActionProvider: { codeActionKinds: [CodeActionKind.QuickFix] },
     },
     serverInfo: { name: 'shapelens', version: '0.1.0' },
   };
@@ -84,6 +88,8 @@ documents.onDidClose((e) => {
   store.close(e.document.uri);
   void connection.sendDiagnostics({ uri: e.document.uri, diagnostics: [] });
 });
+
+connection.onCodeAction(safeHandler(connection, 'codeAction', [] as CodeAction[], async (params) => quickFixes(params)));
 
 connection.onHover(
   safeHandler(connection, 'hover', null as Hover | null, async (params) => {

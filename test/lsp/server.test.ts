@@ -195,6 +195,20 @@ describe('language server over stdio', () => {
 
     const lenses = await request<{ command?: { title: string } }[]>('textDocument/codeLens', { textDocument: { uri } });
     assert.match(lenses[0]?.command?.title ?? '', /62,006 params/);
+
+    // The quick fix sets in_features to what arrives (PyTorch: 16 * 4 * 4 = 256 at 28x28), editing only that argument.
+    const actions = await request<{ title: string; kind: string; edit: { changes: Record<string, { range: { start: { line: number; character: number }; end: { line: number; character: number } }; newText: string }[]> } }[]>(
+      'textDocument/codeAction',
+      { textDocument: { uri }, range: e.range, context: { diagnostics: [e] } },
+    );
+    assert.equal(actions.length, 1, JSON.stringify(actions));
+    assert.equal(actions[0]!.kind, 'quickfix');
+    const [edit] = actions[0]!.edit.changes[uri]!;
+    const ctorLine = lineOf(CIFAR28, 'self.fc1 = nn.Linear');
+    const lineText = CIFAR28.split('\n')[ctorLine]!;
+    assert.equal(edit!.newText, '256');
+    assert.equal(edit!.range.start.line, ctorLine);
+    assert.equal(lineText.slice(edit!.range.start.character, edit!.range.end.character), '16 * 5 * 5');
   });
 
   it('analyses only the newest version after rapid edits', { timeout: 30_000 }, async () => {

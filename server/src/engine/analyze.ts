@@ -17,6 +17,7 @@ import { fieldOf } from './trace/receptiveField';
 import { findUsage } from './declare/usage';
 import { runLints } from './trace/lints';
 import type { SourceHost } from './imports/host';
+import type { Fix } from './interp/errors';
 import type { Diagnostic, InputSpec, LayerRow, ModelInfo, ModelReport, OutputShape } from './report';
 
 export interface AnalyzeOptions {
@@ -156,6 +157,7 @@ function diag(r: Range, severity: Diagnostic['severity'], code: string, message:
 }
 function toDiag(d: EngineDiag): Diagnostic {
   const out = diag(d.r, d.severity, d.code, d.message);
+  if (d.fix) out.fix = { title: d.fix.title, line: d.fix.r.sl + 1, column: d.fix.r.sc + 1, endLine: d.fix.r.el + 1, endColumn: d.fix.r.ec + 1, newText: d.fix.newText };
   if (d.related?.length) out.related = d.related.map((x) => ({ line: x.r.sl + 1, column: x.r.sc + 1, message: x.message, ...(x.file && x.file !== d.file ? { file: x.file } : {}) }));
   return out;
 }
@@ -338,7 +340,7 @@ function traceModel(text: string, opts: AnalyzeOptions, m: ModelInfo, l: Loaded)
       bound = sol.bindings;
     }
     report.input = specs.map((s) => s.shape.map((d) => (typeof d === 'string' ? (bound.get(d) ?? d) : d)));
-    if (sol.note) ip.report(sol.note.constraint.site, sol.note.severity, sol.note.code, sol.note.message.replace('{input}', report.input.map((s) => `[${s.join(', ')}]`).join(', ')));
+    if (sol.note) ip.report(sol.note.constraint.site, sol.note.severity, sol.note.code, sol.note.message.replace('{input}', report.input.map((s) => `[${s.join(', ')}]`).join(', ')), undefined, sol.note.code === 'input-solved' ? declareFix(text, fwd, report.input) : undefined);
   } else report.input = specs.map((s) => s.shape.slice());
   if (assumed) ip.report(modelSite, 'information', 'assumed-input', `No input declared for ${m.name}: assuming ${report.input.map((s) => `[${s.join(', ')}]`).join(', ')} from ${assumed}; declare it with  # x: [...]  on the forward line`);
   const tracer = trace.tracer;
@@ -399,8 +401,21 @@ function traceModel(text: string, opts: AnalyzeOptions, m: ModelInfo, l: Loaded)
   return finish();
 }
 
+/** Writes the (solved) input as the forward line's declaration comment, when that line has none. */
+function declareFix(text: string, fwd: Value | undefined, input: (number | string)[][]): Fix | undefined {
+  if (!(fwd instanceof PyFunction) || !fwd.def) return undefined;
+  const line = fwd.def.r.sl;
+  const src = text.split('\n')[line] ?? '';
+  if (src.includes('#') || !src.trimEnd().endsWith(':')) return undefined;
+  const names = fwd.params.filter((p) => p.kind === 'normal').slice(1).map((p) => p.name);
+  if (names.length !== input.length) return undefined;
+  const col = src.trimEnd().length;
+  const decl = names.map((n, i) => `${n}: [${input[i]!.join(', ')}]`).join(', ');
+  return { title: `Declare the input: # ${decl}`, r: { sl: line, sc: col, el: line, ec: col }, newText: `  # ${decl}` };
+}
+
 function reportThrow(ip: Interp, e: unknown, fallback: Range): void {
-  if (e instanceof PyRaise) ip.report(e.site ?? fallback, 'error', e.code, `${e.excType}: ${e.message}`, e.related);
+  if (e instanceof PyRaise) ip.report(e.site ?? fallback, 'error', e.code, `${e.excType}: ${e.message}`, e.related, e.fix);
   else if (e instanceof BudgetExceeded) ip.report(e.site ?? fallback, 'warning', 'budget', e.message);
   else if (e instanceof RangeError) ip.report(fallback, 'warning', 'budget', 'analysis stopped: the model nests too deeply to trace');
   else if (e instanceof UnknownArg) ip.report(fallback, 'information', 'unknown-argument', `The model could not be traced further: ${e.reason}`);

@@ -18,6 +18,8 @@ export interface Diagnostic {
   severity: Severity;
   code: string;
   message: string;
+  /** An edit that fixes it (the editor offers it as a quick fix); 1-based, end exclusive. */
+  fix?: { title: string; line: number; column: number; endLine: number; endColumn: number; newText: string };
   /** Other places that explain the diagnostic (e.g. where the layer was built). */
   related?: { line: number; column: number; message: string; file?: string }[];
 }

@@ -1,6 +1,7 @@
 // Turns the engine's 1-based diagnostics (file-level plus every report's) into deduplicated LSP diagnostics.
 import { DiagnosticSeverity, type Diagnostic as LspDiagnostic, type Range } from 'vscode-languageserver/node';
 import type { Diagnostic, FileAnalysis } from '../engine';
+import { pathToFileURL } from 'node:url';
 
 const SEVERITY: Record<Diagnostic['severity'], DiagnosticSeverity> = {
   error: DiagnosticSeverity.Error,
@@ -24,8 +25,10 @@ export function toLspDiagnostic(uri: string, d: Diagnostic): LspDiagnostic {
     source: 'shapelens',
     message: d.message,
   };
+  if (d.fix) out.data = { fix: d.fix };
   if (d.related?.length) {
-    out.relatedInformation = d.related.map((r) => ({ location: { uri, range: toRange(r.line, r.column) }, message: r.message }));
+    // Related places in an imported file point at that file.
+    out.relatedInformation = d.related.map((r) => ({ location: { uri: r.file ? pathToFileURL(r.file).href : uri, range: toRange(r.line, r.column) }, message: r.message }));
   }
   return out;
 }

@@ -9,8 +9,17 @@ export interface Related {
   file?: string;
 }
 
+/** A text edit that fixes a diagnostic (a quick fix in the editor). */
+export interface Fix {
+  title: string;
+  r: Range;
+  newText: string;
+}
+
 /** A Python exception raised while interpreting user code: becomes an error diagnostic if uncaught. */
 export class PyRaise extends Error {
+  /** An edit that would make PyTorch accept the model, when one is clear. */
+  fix?: Fix;
   /** Where the exception surfaces in the user's file (the innermost user-code call site). */
   site: Range | null;
   constructor(

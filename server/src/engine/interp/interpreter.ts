@@ -2,7 +2,7 @@
 // over the value domain of values.ts. Shape rules live in torch/; this file knows only Python.
 import type { Arg, ClassDef, Expr, FunctionDef, PyModule, Range, Stmt } from '../syntax/ast';
 import { Scope } from './scope';
-import { BudgetExceeded, PyRaise, raise } from './errors';
+import { BudgetExceeded, PyRaise, raise, type Fix } from './errors';
 import {
   BoundMethod, Builtin, Namespace, PyClass, PyDict, PyExceptionValue, PyFloat, PyFunction, PyList, PyObject, PyRange,
   PySet, PySlice, PyTuple, SuperProxy, Unknown, repr, typeName, type CallArgs, type Value,
@@ -30,6 +30,7 @@ export interface EngineDiag {
   code: string;
   message: string;
   related?: { r: Range; message: string; file?: string }[];
+  fix?: Fix;
 }
 
 const enum Flow {
@@ -91,11 +92,11 @@ export class Interp {
 
   // ------------------------------------------------------------ diagnostics
 
-  report(r: Range, severity: EngineDiag['severity'], code: string, message: string, related?: EngineDiag['related']): void {
+  report(r: Range, severity: EngineDiag['severity'], code: string, message: string, related?: EngineDiag['related'], fix?: Fix): void {
     const key = `${this.curFile}:${r.sl}:${r.sc}:${code}:${message}`;
     if (this.diagKeys.has(key)) return;
     this.diagKeys.add(key);
-    this.diags.push({ r, file: this.curFile, severity, code, message, related });
+    this.diags.push({ r, file: this.curFile, severity, code, message, related, ...(fix ? { fix } : {}) });
   }
   /** Forgets the diagnostics given since `mark` (a trace that is about to be redone). */
   rollbackDiagnostics(mark: number): void {
@@ -518,7 +519,7 @@ export class Interp {
         const v = this.eval(a.value, scope);
         const items = this.iterate(v, a.value.r);
         if (items) pos.push(...items);
-        else return { pos: [new Unknown('*args of an unknown value')], kw, site };
+        else return { pos: [new Unknown('*args of an unknown value')], kw, site, syntax: args };
       } else {
         const v = this.eval(a.value, scope);
         if (v instanceof PyDict) {
@@ -526,7 +527,7 @@ export class Interp {
         } else if (!(v instanceof Unknown)) raise('TypeError', `argument after ** must be a mapping, not ${typeName(v)}`, a.value.r, 'type-error');
       }
     }
-    return { pos, kw, site };
+    return { pos, kw, site, syntax: args };
   }
 
   private comprehension(e: Extract<Expr, { k: 'comp' }>, scope: Scope): Value {
@@ -751,6 +752,7 @@ export class Interp {
     if (cls.isModule) {
       obj.module = new ModuleState(this.curFile === this.file ? a.site : this.mainSite);
       obj.module.ctorArgs = a;
+      obj.module.builtInFile = this.curFile === this.file;
     }
     const init = cls.lookup('__init__');
     if (init instanceof PyFunction) this.callFunction(init, { pos: [obj, ...a.pos], kw: a.kw, site: a.site });

@@ -66,7 +66,8 @@ export class Unknown {
   constructor(readonly reason: string) {}
 }
 
-export type CallArgs = { pos: Value[]; kw: Map<string, Value>; site: Range };
+/** `syntax`: the call's argument expressions when it was written in the file (for quick fixes). */
+export type CallArgs = { pos: Value[]; kw: Map<string, Value>; site: Range; syntax?: import('../syntax/ast').Arg[] };
 
 export class PyFunction {
   constructor(

@@ -40,6 +40,8 @@ export class ModuleState {
   training = true;
   /** The arguments the module was constructed with (a file's own `Net(num_classes=10)`). */
   ctorArgs: CallArgs | null = null;
+  /** Whether the constructor call is in the analysed file (its argument syntax can be edited there). */
+  builtInFile = false;
   constructor(readonly ctor: Range | null) {}
 }
 

@@ -1,7 +1,7 @@
 // nn.Module itself: the built-in base class every model derives from, its methods (add_module,
 // parameters, modules, apply, ...), and the helpers built-in layers use to declare themselves.
-import type { Range } from '../syntax/ast';
-import { PyRaise, raise } from '../interp/errors';
+import type { Expr, Range } from '../syntax/ast';
+import { PyRaise, raise, type Fix } from '../interp/errors';
 import { Builtin, PyClass, PyList, PyObject, PyTuple, Unknown, typeName, type CallArgs, type Value } from '../interp/values';
 import type { Interp } from '../interp/interpreter';
 import { namedModules, parametersOf, type LayerImpl } from './moduleState';
@@ -213,6 +213,13 @@ export function defineLazy(ip: Interp, base: PyClass, name: string, eager: PyCla
   });
 }
 
+function literal(e: Expr): boolean {
+  if (e.k === 'num') return true;
+  if (e.k === 'bin') return literal(e.l) && literal(e.rt);
+  if (e.k === 'un') return literal(e.e);
+  return false;
+}
+
 /** The label of a module in messages: its path and class, e.g. "features.0 (Conv2d)". */
 export function moduleLabel(self: PyObject): string {
   const p = self.module?.path;
@@ -220,9 +227,25 @@ export function moduleLabel(self: PyObject): string {
 }
 
 /** Raises a shape error from a layer's forward, pointing back at where the layer was built. */
-export function layerError(self: PyObject, site: Range, excType: string, message: string, code: string): never {
+export function layerError(self: PyObject, site: Range, excType: string, message: string, code: string, fix?: Fix): never {
   const related = self.module?.ctor ? [{ r: self.module.ctor, message: `${moduleLabel(self)} was built here` }] : [];
-  throw new PyRaise(excType, message, site, related, code);
+  const e = new PyRaise(excType, message, site, related, code);
+  if (fix) e.fix = fix;
+  throw e;
+}
+
+/**
+ * An edit of one constructor argument of a layer (`nn.Linear(16 * 5 * 5, 120)` -> `nn.Linear(256, 120)`),
+ * when the layer was built in the file with that argument written literally at `index` or by name.
+ */
+export function argFix(self: PyObject, name: string, index: number, value: number): Fix | undefined {
+  const syntax = self.module?.builtInFile ? self.module.ctorArgs?.syntax : undefined;
+  if (!syntax || syntax.some((a) => a.kind === 'star' || a.kind === 'dstar')) return undefined;
+  const byName = syntax.find((a) => a.kind === 'kw' && a.name === name);
+  const arg = byName ?? syntax.filter((a) => a.kind === 'pos')[index];
+  // Only literal arithmetic: a name (a helper's parameter, a config value) stands for more than this layer.
+  if (!arg || !literal(arg.value)) return undefined;
+  return { title: `Set ${name} to ${value}`, r: arg.value.r, newText: String(value) };
 }
 
 /** The first positional tensor argument of a forward call, or why there is none. */

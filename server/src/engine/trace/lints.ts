@@ -5,6 +5,7 @@ import type { Range } from '../syntax/ast';
 import type { Interp } from '../interp/interpreter';
 import type { PyObject } from '../interp/values';
 import type { WindowInfo } from '../torch/moduleState';
+import type { Fix } from '../interp/errors';
 import type { CallRecord, Tracer } from './tracer';
 import { Tensor } from '../torch/tensor';
 import { convOutSize, poolOutSize } from '../torch/window';
@@ -15,9 +16,9 @@ const NORMS = /^(BatchNorm[123]d|LazyBatchNorm[123]d|SyncBatchNorm)$/;
 export function runLints(ip: Interp, tracer: Tracer, input?: { shape: (number | string)[]; dtype: string }): void {
   // Findings are grouped by (code, construction site): a helper or a cfg loop that builds eight
   // layers on one line gets one message naming them, not eight.
-  const groups = new Map<string, { at: Range; code: string; severity: 'warning' | 'information'; paths: string[]; message: string }>();
+  const groups = new Map<string, { at: Range; code: string; severity: 'warning' | 'information'; paths: string[]; message: string; fix?: Fix }>();
   const seen = new Set<string>();
-  const say = (m: PyObject, code: string, severity: 'warning' | 'information', message: string): void => {
+  const say = (m: PyObject, code: string, severity: 'warning' | 'information', message: string, fix?: Fix): void => {
     const at: Range | null = m.module!.ctor;
     const path = m.module!.path ?? m.cls.name;
     if (!at || seen.has(`${code}:${path}`)) return;
@@ -25,7 +26,7 @@ export function runLints(ip: Interp, tracer: Tracer, input?: { shape: (number | 
     const key = `${code}:${at.sl}:${at.sc}`;
     const g = groups.get(key);
     if (g) g.paths.push(path);
-    else groups.set(key, { at, code, severity, paths: [path], message });
+    else groups.set(key, { at, code, severity, paths: [path], message, fix });
   };
   const keepsSize: CallRecord[] = [];
   const shrinks: CallRecord[] = [];
@@ -37,7 +38,7 @@ export function runLints(ip: Interp, tracer: Tracer, input?: { shape: (number | 
       const from = tracer.producer.get(c.inputs[0]);
       const w = from?.module.module!.layer?.window;
       if (from && w?.kind === 'conv' && w.bias) {
-        say(from.module, 'bias-before-batchnorm', 'information', `the conv bias is cancelled by the BatchNorm right after it (its mean subtraction removes any per-channel constant): bias=False saves a parameter per channel`);
+        say(from.module, 'bias-before-batchnorm', 'information', `the conv bias is cancelled by the BatchNorm right after it (its mean subtraction removes any per-channel constant): bias=False saves a parameter per channel`, biasFix(from.module));
       }
     }
     const w = layer?.window;
@@ -102,9 +103,21 @@ export function runLints(ip: Interp, tracer: Tracer, input?: { shape: (number | 
   }
   for (const g of groups.values()) {
     const who = g.paths.length === 1 ? g.paths[0]! : g.paths.length <= 4 ? g.paths.join(', ') : `${g.paths.slice(0, 3).join(', ')} and ${g.paths.length - 3} more built here`;
-    ip.report(g.at, g.severity, g.code, `${who}: ${g.message}`);
+    ip.report(g.at, g.severity, g.code, `${who}: ${g.message}`, undefined, g.fix);
   }
 }
 
 
 export type { WindowInfo };
+
+/** `bias=False` for a conv built in the file: replaces `bias=True`, or goes before the closing parenthesis. */
+function biasFix(m: PyObject): Fix | undefined {
+  const st = m.module!;
+  const syntax = st.builtInFile ? st.ctorArgs?.syntax : undefined;
+  if (!syntax || !st.ctor) return undefined;
+  const given = syntax.find((a) => a.kind === 'kw' && a.name === 'bias');
+  if (given) return given.value.k === 'const' ? { title: 'Set bias=False', r: given.value.r, newText: 'False' } : undefined;
+  if (syntax.some((a) => a.kind === 'dstar') || syntax.filter((a) => a.kind === 'pos').length > 7) return undefined;
+  const end = { sl: st.ctor.el, sc: st.ctor.ec - 1, el: st.ctor.el, ec: st.ctor.ec - 1 };
+  return { title: 'Add bias=False', r: end, newText: syntax.length ? ', bias=False' : 'bias=False' };
+}

@@ -11,7 +11,7 @@ import { countOf, type Dim } from '../dim';
 import { atLeast, same } from '../assume';
 import { Fraction } from '../fraction';
 import { Tensor, shapeStr, upsampleDep, windowDep } from '../tensor';
-import { defineLayer, inputOf, layerError, moduleLabel, newParam, tupleAttr } from '../nnModule';
+import { argFix, defineLayer, inputOf, layerError, moduleLabel, newParam, tupleAttr } from '../nnModule';
 
 export interface ConvGeometry {
   nd: number;
@@ -109,7 +109,9 @@ export function defineConvs(ip: Interp, base: PyClass, out: Map<string, PyClass>
           forward(ip2, me, a) {
             const x = inputOf(me, a, ip2);
             if (!(x instanceof Tensor)) return x;
-            return convForward(x, g, a.site, (msg, code) => layerError(me, a.site, 'RuntimeError', msg, code), moduleLabel(me));
+            const c = x.shape[x.rank === nd + 2 ? 1 : 0];
+            const fix = typeof c === 'number' && groups === 1 ? argFix(me, 'in_channels', 0, c) : undefined;
+            return convForward(x, g, a.site, (msg, code) => layerError(me, a.site, 'RuntimeError', msg, code, code === 'conv-in-channels' ? fix : undefined), moduleLabel(me));
           },
           macs: (_in, o) => convMacs(me(self), o, g),
           describe: () => describeConv(g),

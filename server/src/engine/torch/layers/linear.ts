@@ -9,7 +9,7 @@ import type { Interp } from '../../interp/interpreter';
 import { bool, dim as dimArg, int } from '../args';
 import { Tensor, globalize, shapeStr } from '../tensor';
 import { flatten, unflatten } from '../shapeOps';
-import { defineLayer, inputOf, layerError, moduleLabel, newParam } from '../nnModule';
+import { argFix, defineLayer, inputOf, layerError, moduleLabel, newParam } from '../nnModule';
 
 /** Shape rule of a dense layer over the last dim (nn.Linear and F.linear). */
 export function linearForward(x: Tensor, inF: number, outF: number, site: Range, fail: (msg: string, code: string) => never, label: string): Tensor {
@@ -41,7 +41,9 @@ export function defineLinear(ip: Interp, base: PyClass, out: Map<string, PyClass
         forward(ip2, me, a) {
           const x = inputOf(me, a, ip2);
           if (!(x instanceof Tensor)) return x;
-          return linearForward(x, inF, outF, a.site, (msg, code) => layerError(me, a.site, 'RuntimeError', originNote(ip2, msg), code), moduleLabel(me));
+          const last = x.shape[x.rank - 1];
+          const fix = typeof last === 'number' ? argFix(me, 'in_features', 0, last) : undefined;
+          return linearForward(x, inF, outF, a.site, (msg, code) => layerError(me, a.site, 'RuntimeError', originNote(ip2, msg), code, fix), moduleLabel(me));
         },
         macs: (_i, o) => (inF * outF + (hasBias ? outF : 0)) * D.countOf(o.shape.slice(0, -1)),
         describe: () => `${inF}→${outF}`,

@@ -8,7 +8,7 @@ import { PyFloat, PyList, PyTuple, type PyClass, type PyObject, type Value } fro
 import type { Interp } from '../../interp/interpreter';
 import { bool, concrete, dim, int, type Bound } from '../args';
 import { Tensor, shapeStr } from '../tensor';
-import { defineLayer, inputOf, layerError, moduleLabel, newParam } from '../nnModule';
+import { argFix, defineLayer, inputOf, layerError, moduleLabel, newParam } from '../nnModule';
 import type { Range } from '../../syntax/ast';
 import type { LayerImpl } from '../moduleState';
 
@@ -48,7 +48,8 @@ export function defineNorms(ip: Interp, base: PyClass, out: Map<string, PyClass>
         return checkedIdentity((x, me, s) => {
           if (!ranks.includes(x.rank)) layerError(me, s, 'ValueError', `${moduleLabel(me)} expected ${ranks.join('D or ')}D input (got ${x.rank}D input ${shapeStr(x.shape)})`, 'norm-rank');
           if ((affine || track) && !same(x.shape[1]!, c, s, `${moduleLabel(me)}'s num_features=${c}`)) {
-            layerError(me, s, 'RuntimeError', `${moduleLabel(me)} expects ${c} channels (num_features=${c}), but its input ${shapeStr(x.shape)} has ${x.shape[1]} channels in dim 1`, 'norm-features');
+            const ch = x.shape[1];
+            layerError(me, s, 'RuntimeError', `${moduleLabel(me)} expects ${c} channels (num_features=${c}), but its input ${shapeStr(x.shape)} has ${x.shape[1]} channels in dim 1`, 'norm-features', typeof ch === 'number' ? argFix(me, 'num_features', 0, ch) : undefined);
           }
           // Batch statistics (training, or no running statistics to use) need two values per channel.
           if ((me.module!.training || !track) && D.eq(D.prod(x.shape.filter((_, i) => i !== 1)), 1) === true) {
