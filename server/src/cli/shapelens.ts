@@ -52,7 +52,7 @@ async function summary(args: SummaryArgs): Promise<number> {
   }
   for (const r of reports) if (r.diagnostics.some((d) => d.severity === 'error')) errors = true;
   if (args.json) {
-    const lean = reports.map(({ values: _values, ...r }) => r);
+    const lean = reports.map(({ values: _values, ...r }) => ({ ...r, layers: r.layers.map(({ explain: _explain, ...l }) => l) }));
     process.stdout.write(JSON.stringify(lean.length === 1 ? lean[0] : lean) + '\n');
   }
   else process.stdout.write(texts.join('\n\n') + '\n');

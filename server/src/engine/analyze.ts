@@ -16,6 +16,7 @@ import { Tracer, type CallRecord } from './trace/tracer';
 import { fieldOf } from './trace/receptiveField';
 import { findUsage } from './declare/usage';
 import { runLints } from './trace/lints';
+import { explainCall } from './trace/explain';
 import type { SourceHost } from './imports/host';
 import type { Fix } from './interp/errors';
 import type { Diagnostic, InputSpec, LayerRow, ModelInfo, ModelReport, OutputShape } from './report';
@@ -447,5 +448,6 @@ function row(c: CallRecord, inputRank: number, nsp: number, paramsOf: (m: PyObje
     line: m.module!.ctor ? m.module!.ctor.sl + 1 : 0,
     callLine: c.callLine,
     depth: c.depth,
+    ...(c.module.module!.layer ? { explain: explainCall(c) } : {}),
   };
 }

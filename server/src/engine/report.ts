@@ -44,6 +44,8 @@ export interface LayerRow {
   callLine: number;
   /** Nesting depth of the call (root = 0), for indented tables. */
   depth: number;
+  /** Hover explanations: the output-size arithmetic with this call's numbers, params by tensor, norm statistics. */
+  explain?: string[];
 }
 
 /** The tensor a source line of forward (or a helper it calls) assigned or returned, last execution. */

@@ -28,7 +28,9 @@ function renderEntry(r: ModelReport, rows: LayerRow[], list: boolean): string {
   const bullet = list ? '- ' : '';
   if (rows.length === 1) {
     const details = [params, ...callDetails(r, first)].filter((x): x is string => !!x).join(' · ');
-    return `${bullet}${title} → \`${fmtShape(first.output)}\`` + (details ? (list ? ` · ${details}` : `  \n${details}`) : '');
+    // A single layer gets its arithmetic too (not in the compact list form).
+    const explain = !list && first.explain?.length ? '\n\n' + first.explain.map((l) => `\`${l}\``).join('  \n') : '';
+    return `${bullet}${title} → \`${fmtShape(first.output)}\`` + (details ? (list ? ` · ${details}` : `  \n${details}`) : '') + explain;
   }
   const calls = rows.map((row) => `${list ? '  ' : ''}- line ${row.callLine} → \`${fmtShape(row.output)}\`${callDetails(r, row).map((p) => ` · ${p}`).join('')}`);
   return `${bullet}${title}${params ? ` · ${params}` : ''} · ${rows.length} calls\n${calls.join('\n')}`;
