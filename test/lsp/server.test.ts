@@ -151,6 +151,9 @@ describe('language server over stdio', () => {
     assert.ok(hover, 'hover on the conv1 construction line');
     assert.match(hover.contents.value, /\[1, 6, 28, 28\]/);
     assert.match(hover.contents.value, /456/);
+    // The arithmetic with this layer's numbers, and PyTorch's parameter tensors (6×3×5×5 weights + 6 biases).
+    assert.ok(hover.contents.value.includes('H′ = ⌊(32 + 2·0 − 1·(5−1) − 1)/1⌋ + 1 = 28'), hover.contents.value);
+    assert.ok(hover.contents.value.includes('456 params = weight 6×3×5×5 (450) + bias 6'), hover.contents.value);
     assert.match(hover.contents.value, /conv1/);
 
     // The pool is called twice: its construction line lists both calls.
