@@ -773,6 +773,12 @@ export class Interp {
         if (m.params.has(name)) return m.params.get(name)!;
         if (m.buffers.has(name)) return m.buffers.get(name)!;
         if (name === 'training') return m.training;
+        // The registries themselves, as older code iterates them (`self._modules.items()`).
+        if (name === '_modules' || name === '_parameters' || name === '_buffers') {
+          const d = new PyDict();
+          for (const [k, v] of name === '_modules' ? m.children : name === '_parameters' ? m.params : m.buffers) d.set(k, v);
+          return d;
+        }
       }
       const c = o.cls.lookup(name);
       if (c !== undefined) return this.bindClassAttr(c, o);

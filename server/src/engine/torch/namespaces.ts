@@ -21,6 +21,7 @@ import { defineRecurrent } from './layers/recurrent';
 import { factoryMembers, functionalMembers, opFunction } from './functional';
 import { OPS } from './ops';
 import { roundHalfEven } from '../interp/builtins';
+import { binop } from '../interp/operators';
 import { summaryNamespaces } from '../declare/usage';
 
 const registries = new WeakMap<Interp, Map<string, Namespace>>();
@@ -209,6 +210,25 @@ function buildRegistry(ip: Interp): Map<string, Namespace> {
     ['inf', new PyFloat(Infinity)],
     ['round', fn('round', (a) => roundHalfEven(num(a.pos[0])))],
   ]));
+
+  // numpy: the few functions model code uses for sizes (int(np.prod(x.size()[1:])), np.sqrt).
+  const numpy = new Namespace('numpy', new Map<string, Value>([
+    ['prod', fn('numpy.prod', (a) => {
+      const items = ip.iterate(a.pos[0]!, a.site);
+      if (!items) return new Unknown('numpy.prod of an unknown value');
+      return items.reduce<Value>((p, v) => binop(ip, '*', p, v, a.site), 1);
+    })],
+    ['sum', fn('numpy.sum', (a) => {
+      const items = ip.iterate(a.pos[0]!, a.site);
+      return items ? items.reduce<Value>((p, v) => binop(ip, '+', p, v, a.site), 0) : new Unknown('numpy.sum of an unknown value');
+    })],
+    ['sqrt', mathFn('sqrt', Math.sqrt)],
+    ['floor', mathFn('floor', Math.floor)],
+    ['ceil', mathFn('ceil', Math.ceil)],
+    ['log2', mathFn('log2', Math.log2)],
+    ['pi', new PyFloat(Math.PI)],
+  ]));
+  reg.set('numpy', numpy);
 
   // collections, functools, copy
   const dictCtor = ip.builtins.get('_dictFrom') as Builtin;
