@@ -95,7 +95,7 @@ connection.onHover(
   safeHandler(connection, 'hover', null as Hover | null, async (params) => {
     const doc = analysable(params.textDocument.uri);
     if (!doc) return null;
-    return hoverAt(doc, await store.get(doc.uri), params.position.line);
+    return hoverAt(doc, await store.get(doc.uri, 5000, true), params.position.line);
   }),
 );
 
@@ -111,7 +111,7 @@ connection.languages.inlayHint.on(
   safeHandler(connection, 'inlay hints', [] as InlayHint[], async (params) => {
     const doc = analysable(params.textDocument.uri);
     if (!doc) return [];
-    return inlayHints(doc, await store.get(doc.uri), params.range);
+    return inlayHints(doc, await store.get(doc.uri, 5000, true), params.range);
   }),
 );
 

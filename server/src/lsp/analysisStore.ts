@@ -41,10 +41,14 @@ export class AnalysisStore {
     this.debounceMs = opts.debounceMs ?? 150;
   }
 
-  /** Schedules an analysis of the document's current version (restarting the debounce timer). */
+  /**
+   * Schedules an analysis of the document's current version. A pending timer is kept, not restarted:
+   * while the user types, an analysis of the newest text runs every debounce interval, so results
+   * never fall more than one analysis behind (a restarting debounce would starve them).
+   */
   schedule(uri: string): void {
     const e = this.entry(uri);
-    if (e.timer) clearTimeout(e.timer);
+    if (e.timer) return;
     e.timer = setTimeout(() => {
       e.timer = null;
       void this.run(uri);
@@ -64,10 +68,15 @@ export class AnalysisStore {
     for (const uri of [...this.entries.keys()]) this.close(uri);
   }
 
-  /** The latest finished analysis, after waiting (up to timeoutMs) for one of the current version if it is due. */
-  async get(uri: string, timeoutMs = 5000): Promise<Analysis | null> {
+  /**
+   * The latest finished analysis. With `stale`, any finished one answers at once (hover and inlay
+   * hints while typing must not queue behind the next analysis); otherwise, or when none has
+   * finished yet, it waits (up to timeoutMs) for the current version's if one is due.
+   */
+  async get(uri: string, timeoutMs = 5000, stale = false): Promise<Analysis | null> {
     const e = this.entries.get(uri);
     if (!e) return null;
+    if (stale && e.cached) return e.cached;
     const doc = this.opts.document(uri);
     if (doc && e.cached?.version !== doc.version && (e.timer || e.running !== null)) {
       let timer: NodeJS.Timeout | undefined;
