@@ -38,6 +38,7 @@ for (const f of ['node_modules/web-tree-sitter/tree-sitter.wasm', 'node_modules/
 const builds = [
   { entryPoints: { 'client/extension': 'client/src/extension.ts' }, external: ['vscode'] },
   { entryPoints: { 'server/server': 'server/src/server.ts' }, banner: { js: '#!/usr/bin/env node\n' + common.banner.js } },
+  { entryPoints: { 'server/engineWorker': 'server/src/lsp/engineWorker.ts' } },
   { entryPoints: { 'bench/bench': 'test/bench/bench.ts', 'bench/lsp': 'test/bench/lspBench.ts' } },
   { entryPoints: { 'cli/shapelens': 'server/src/cli/shapelens.ts' }, banner: { js: '#!/usr/bin/env node\n' + common.banner.js } },
   { entryPoints: Object.fromEntries(testEntries().map((p) => [p.replace(/^test\//, 'test/').replace(/\.ts$/, ''), p])) },

@@ -24,7 +24,7 @@ import { quickFixes } from './lsp/codeActions';
 import { summaryText } from './lsp/summary';
 import { safeHandler } from './lsp/safe';
 import { engineFileName, isAnalysable } from './lsp/uris';
-import { nodeHost } from './engine/imports/nodeHost';
+import { EngineClient } from './lsp/engineClient';
 
 const SUMMARY: SummaryMethod = 'shapelens/summary';
 
@@ -48,12 +48,18 @@ function analysable(uri: string): TextDocument | undefined {
   return doc && isAnalysable(doc.uri, doc.languageId) ? doc : undefined;
 }
 
+// The engine runs in a worker thread, so hovers and inlay hints never wait behind an analysis.
 // Imports of project files read the editor's unsaved text when the file is open.
-const host = nodeHost((path) => documents.all().find((d) => d.uri.startsWith('file:') && engineFileName(d.uri) === path)?.getText() ?? null);
+const openFiles = (): Record<string, string> => {
+  const out: Record<string, string> = {};
+  for (const d of documents.all()) if (d.uri.startsWith('file:')) out[engineFileName(d.uri)] = d.getText();
+  return out;
+};
+const engine = new EngineClient(openFiles, log);
 
 const store = new AnalysisStore({
   document: analysable,
-  host,
+  analyze: (text, file) => engine.analyze(text, file),
   log,
   onAnalyzed: (a: Analysis) => {
     void connection.sendDiagnostics({ uri: a.uri, version: a.version, diagnostics: collectDiagnostics(a.uri, a.result) });
@@ -125,7 +131,10 @@ connection.onRequest(
   }),
 );
 
-connection.onShutdown(() => store.dispose());
+connection.onShutdown(() => {
+  store.dispose();
+  engine.dispose();
+});
 
 process.on('uncaughtException', (err) => log(`ShapeLens: uncaught exception: ${describe(err)}`));
 process.on('unhandledRejection', (err) => log(`ShapeLens: unhandled rejection: ${describe(err)}`));

@@ -23,8 +23,10 @@ interface Entry {
 }
 
 export interface StoreOptions {
-  /** How the engine reads the project's other files (imports). */
+  /** How the engine reads the project's other files (imports), when it runs in this thread. */
   host?: SourceHost;
+  /** Runs the engine elsewhere (a worker thread); without it, in this thread. */
+  analyze?: (text: string, file: string) => Promise<FileAnalysis>;
   /** Current document for a URI, or undefined once closed. */
   document(uri: string): TextDocument | undefined;
   /** Called with each analysis that is still current when it finishes. */
@@ -121,14 +123,17 @@ export class AnalysisStore {
     let result: FileAnalysis | null = null;
     const started = Date.now();
     try {
-      result = analyzeSource(now.getText(), { file, host: this.opts.host });
+      result = this.opts.analyze ? await this.opts.analyze(now.getText(), file) : analyzeSource(now.getText(), { file, host: this.opts.host });
     } catch (err) {
       this.opts.log(`ShapeLens: analysis of ${file} failed (engine bug): ${describe(err)}`);
     }
     e.running = null;
     const ms = Date.now() - started;
     if (ms > 1000) this.opts.log(`ShapeLens: analysing ${file} took ${ms} ms`);
-    if (this.entries.get(uri) !== e || this.opts.document(uri)?.version !== version) return; // stale: dropped
+    // A closed document's result is dropped. A result for an older version than the text is still the
+    // latest finished one: published (with its version) while the next analysis is already scheduled,
+    // so typing never starves the diagnostics.
+    if (this.entries.get(uri) !== e || !this.opts.document(uri) || (e.cached && e.cached.version > version)) return;
     e.cached = { uri, version, file, result };
     if (!e.timer) this.release(e);
     try {
