@@ -18,6 +18,3 @@ export function dirOf(p: string): string {
 export function joinPath(...parts: string[]): string {
   return parts.filter((x) => x).join('/').replace(/\/+/g, '/');
 }
-export function baseName(p: string): string {
-  return p.slice(p.lastIndexOf('/') + 1);
-}

@@ -2,7 +2,7 @@
 // handed to the broadcasting rules in torch/arith.ts.
 import type { Range } from '../syntax/ast';
 import { raise } from './errors';
-import { PyDict, PyFloat, PyList, PySet, PyTuple, Unknown, isNumber, isDimValue, numVal, typeName, hashKey, PyObject, PyClass, type Value, PyRange } from './values';
+import { PyDict, PyFloat, PyList, PySet, PyTuple, Unknown, isNumber, isDimValue, numVal, typeName, PyObject, PyClass, type Value, PyRange } from './values';
 import * as D from '../torch/dim';
 import { Sym, type Dim } from '../torch/dim';
 import { Tensor } from '../torch/tensor';
@@ -234,5 +234,3 @@ export function truthy(v: Value): boolean | null {
   }
   return true;
 }
-
-export { hashKey };

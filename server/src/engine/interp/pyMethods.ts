@@ -3,7 +3,7 @@ import type { Range } from '../syntax/ast';
 import { raise } from './errors';
 import { formatValue, type Interp } from './interpreter';
 import { pyEquals } from './operators';
-import { Builtin, PyDict, PyFloat, PyList, PySet, PyTuple, Unknown, isInt, repr, type CallArgs, type Value } from './values';
+import { Builtin, PyDict, PyFloat, PyList, PySet, PyTuple, repr, type CallArgs, type Value } from './values';
 
 const fn = (name: string, f: (a: CallArgs) => Value): Builtin => new Builtin(name, f);
 
@@ -184,10 +184,4 @@ function strMethod(ip: Interp, s: string, name: string): Value | undefined {
   return undefined;
 }
 
-export function intOf(v: Value): number | null {
-  if (isInt(v)) return Number(v);
-  if (v instanceof PyFloat) return Math.trunc(v.v);
-  return null;
-}
 
-export { Unknown };

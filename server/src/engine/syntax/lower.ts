@@ -547,5 +547,3 @@ function isStatementType(t: string): boolean {
 function isExpressionType(t: string): boolean {
   return !STATEMENT_TYPES.has(t) && t !== 'ERROR' && t !== 'comment';
 }
-
-export type { ClassDef, FunctionDef };

@@ -50,9 +50,6 @@ export function loadParser(): Promise<Parser> {
   return loading;
 }
 
-export function parserReady(): boolean {
-  return parser !== null;
-}
 
 /** Parses with the loaded parser (call loadParser() first). */
 export function parseTree(text: string, old?: Tree | null): Tree {

@@ -1,15 +1,13 @@
 // Module containers: nn.Sequential (positional or OrderedDict), nn.ModuleList, nn.ModuleDict,
 // nn.ParameterList and nn.ParameterDict, with the list/dict methods model code calls on them.
+import { method } from './nnModule';
 import type { Range } from '../syntax/ast';
 import { raise } from '../interp/errors';
-import { Builtin, PyClass, PyDict, PyList, PyObject, PyTuple, Unknown, isInt, typeName, type CallArgs, type Value } from '../interp/values';
+import { PyClass, PyDict, PyList, PyObject, PyTuple, Unknown, isInt, typeName, type CallArgs, type Value } from '../interp/values';
 import type { Interp } from '../interp/interpreter';
 import { ModuleState } from './moduleState';
 import { Tensor } from './tensor';
 
-const method = (cls: PyClass, name: string, f: (self: PyObject, a: CallArgs) => Value): void => {
-  cls.attrs.set(name, new Builtin(`${cls.name}.${name}`, (a) => f(a.pos[0] as PyObject, { pos: a.pos.slice(1), kw: a.kw, site: a.site })));
-};
 
 /** Checks a value is a module before it goes into a container (PyTorch raises TypeError). */
 function asModule(v: Value, site: Range, container: string): PyObject | null {

@@ -194,10 +194,6 @@ export function eq(a: Dim, b: Dim): boolean | null {
   return null;
 }
 
-/** Whether the dim is the number 1 (a broadcastable dim); symbols are not. */
-export function isOne(d: Dim): boolean {
-  return d === 1;
-}
 
 export function evaluate(d: Dim, env: ReadonlyMap<string, number>): number {
   if (typeof d === 'number') return d;

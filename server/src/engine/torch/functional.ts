@@ -244,5 +244,3 @@ export function opFunction(ip: Interp, qual: string, name: string): Builtin | un
   if (!d) return undefined;
   return new Builtin(qual, (a) => runOp(ip, name, d, a.pos, a.kw, a.site));
 }
-
-export { bool };

@@ -8,7 +8,8 @@ import { namedModules, parametersOf, type LayerImpl } from './moduleState';
 import { Tensor, shapeStr } from './tensor';
 import { UnknownArg, bind, type Bound } from './args';
 
-const method = (cls: PyClass, name: string, f: (self: PyObject, a: CallArgs) => Value): void => {
+/** Adds a built-in method to a built-in class; `self` arrives as the first argument. */
+export const method = (cls: PyClass, name: string, f: (self: PyObject, a: CallArgs) => Value): void => {
   cls.attrs.set(name, new Builtin(`${cls.name}.${name}`, (a) => f(a.pos[0] as PyObject, { pos: a.pos.slice(1), kw: a.kw, site: a.site })));
 };
 
@@ -256,8 +257,6 @@ export function inputOf(self: PyObject, a: CallArgs, ip: Interp): Tensor | Unkno
   if (x === undefined) return layerError(self, a.site, 'TypeError', `${moduleLabel(self)}.forward() missing 1 required positional argument: 'input'`, 'type-error');
   return layerError(self, a.site, 'TypeError', `${moduleLabel(self)} expected a Tensor input, got ${typeName(x)}`, 'type-error');
 }
-
-export { shapeStr };
 
 /** A constructor argument as PyTorch stores it in a tuple of n (kernel_size=3 -> (3, 3)). */
 export function tupleAttr(v: Value | undefined, n: number, dflt: Value): PyTuple {

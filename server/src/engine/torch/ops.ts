@@ -5,11 +5,11 @@ import type { Dim } from './dim';
 import { same as sameDim } from './assume';
 import type { Range } from '../syntax/ast';
 import { raise } from '../interp/errors';
-import { PyFloat, PyList, PyTuple, Unknown, isInt, isNumber, type Value } from '../interp/values';
+import { PyFloat, PyList, PyTuple, Unknown, isNumber, type Value } from '../interp/values';
 import type { Interp } from '../interp/interpreter';
 import { UnknownArg, bind, bool, dims, int, intArgs, normDim, shapeArgs, tensorArg, type Bound } from './args';
 import { Tensor, globalize, shapeStr, unionDep, type DType } from './tensor';
-import { broadcastShapes, elementwise, matmul } from './arith';
+import { elementwise, matmul } from './arith';
 import * as S from './shapeOps';
 
 export interface OpDef {
@@ -383,5 +383,3 @@ export function runOp(ip: Interp, name: string, def: OpDef, pos: Value[], kw: Ma
     throw e;
   }
 }
-
-export { broadcastShapes, isInt };

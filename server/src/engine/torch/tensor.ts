@@ -150,10 +150,3 @@ export function coversInput(dep: RFDim[] | null, s: number, lo: number, hi: numb
   return d.a + j * lo <= 0 && d.b + j * hi >= (d.n - 1) / 2;
 }
 
-/** Marks spatial index s global (a window over the whole map, pooling to one unit). */
-export function globalAt(dep: RFDim[] | null, s: number): RFDim[] | null {
-  if (!dep || s < 0 || !dep[s]) return dep;
-  const out = dep.slice();
-  out[s] = { ...out[s]!, st: 'global' };
-  return out;
-}

@@ -4,7 +4,6 @@
 import type { Range } from '../syntax/ast';
 import type { Interp } from '../interp/interpreter';
 import type { PyObject } from '../interp/values';
-import type { WindowInfo } from '../torch/moduleState';
 import type { Fix } from '../interp/errors';
 import type { CallRecord, Tracer } from './tracer';
 import { Tensor } from '../torch/tensor';
@@ -107,8 +106,6 @@ export function runLints(ip: Interp, tracer: Tracer, input?: { shape: (number | 
   }
 }
 
-
-export type { WindowInfo };
 
 /** `bias=False` for a conv built in the file: replaces `bias=True`, or goes before the closing parenthesis. */
 function biasFix(m: PyObject): Fix | undefined {

@@ -4,7 +4,7 @@ import * as D from '../dim';
 import { same } from '../assume';
 import type { Range } from '../../syntax/ast';
 import { raise } from '../../interp/errors';
-import { PyList, PyTuple, type PyClass, type PyObject } from '../../interp/values';
+import { PyList, PyTuple, type PyClass } from '../../interp/values';
 import type { Interp } from '../../interp/interpreter';
 import { bool, dim as dimArg, int } from '../args';
 import { Tensor, globalize, shapeStr } from '../tensor';
@@ -119,5 +119,3 @@ function originNote(ip: Interp, msg: string): string {
   const o = ip.tracer?.lastFlatten;
   return o ? `${msg}; the features come from ${o}` : msg;
 }
-
-export type { PyObject };

@@ -6,7 +6,7 @@ import { same } from '../assume';
 import { raise } from '../../interp/errors';
 import { PyFloat, PyList, PyTuple, type PyClass, type PyObject, type Value } from '../../interp/values';
 import type { Interp } from '../../interp/interpreter';
-import { bool, concrete, dim, int, type Bound } from '../args';
+import { bool, concrete, dim, int } from '../args';
 import { Tensor, shapeStr } from '../tensor';
 import { argFix, defineLayer, inputOf, layerError, moduleLabel, newParam } from '../nnModule';
 import type { Range } from '../../syntax/ast';
@@ -158,5 +158,3 @@ export function checkGroupNorm(x: Tensor, g: number, c: number | null, me: PyObj
   if (!same(D.mod(ch, g), 0, s, `GroupNorm(num_groups=${g})`)) fail(`Expected number of channels in input to be divisible by num_groups, but got input of shape ${shapeStr(x.shape)} and num_groups=${g}`);
   if (c !== null && !same(ch, c, s, `GroupNorm's num_channels=${c}`)) fail(`expects ${c} channels (num_channels=${c}), but its input ${shapeStr(x.shape)} has ${D.dimStr(ch)} channels in dim 1`);
 }
-
-export type { Bound };
