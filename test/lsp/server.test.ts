@@ -2,12 +2,7 @@
 // inlay hints and the summary request against PyTorch truth for the CIFAR-10 tutorial net.
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { join } from 'node:path';
-import { createMessageConnection, StreamMessageReader, StreamMessageWriter, type MessageConnection } from 'vscode-jsonrpc/node';
-
-const SERVER = join(__dirname, '..', '..', 'server', 'server.js');
-const WAIT_MS = 15_000;
+import { FULL_RANGE, LspClient, lineOf } from '../support/lspClient';
 
 const cifar = (input: string): string => `import torch
 import torch.nn as nn
@@ -45,100 +40,23 @@ class Net(nn.Module):
         return self.conv1(x
 `;
 
-/** 0-based index of the first line containing `needle`. */
-function lineOf(text: string, needle: string): number {
-  const i = text.split('\n').findIndex((l) => l.includes(needle));
-  assert.ok(i >= 0, `no line contains ${needle}`);
-  return i;
-}
-
-function withTimeout<T>(p: Promise<T>, what: string, ms = WAIT_MS): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const t = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms waiting for ${what}`)), ms)));
-  return Promise.race([p, t]).finally(() => clearTimeout(timer));
-}
-
-interface LspDiag {
-  range: { start: { line: number; character: number }; end: { line: number; character: number } };
-  severity?: number;
-  code?: string | number;
-  message: string;
-  relatedInformation?: { location: { uri: string; range: { start: { line: number } } }; message: string }[];
-}
-interface Published {
-  uri: string;
-  version?: number;
-  diagnostics: LspDiag[];
-}
-const FULL_RANGE = { start: { line: 0, character: 0 }, end: { line: 1000, character: 0 } };
-
 describe('language server over stdio', () => {
-  let child: ChildProcess;
-  let conn: MessageConnection;
-  let stderr = '';
-  const published: Published[] = [];
-  const listeners: (() => void)[] = [];
-
-  /** Resolves with the first publication for `uri` (already received or future) that satisfies `ok`. */
-  function diagnostics(uri: string, ok: (p: Published) => boolean = () => true): Promise<Published> {
-    return withTimeout(
-      new Promise<Published>((resolve) => {
-        const check = (): boolean => {
-          const p = published.find((x) => x.uri === uri && ok(x));
-          if (p) resolve(p);
-          return !!p;
-        };
-        if (!check()) listeners.push(() => void check());
-      }),
-      `diagnostics for ${uri}`,
-    );
-  }
-
-  function open(uri: string, text: string, languageId = 'python'): void {
-    void conn.sendNotification('textDocument/didOpen', { textDocument: { uri, languageId, version: 1, text } });
-  }
-
-  function request<R>(method: string, params: unknown): Promise<R> {
-    return withTimeout(conn.sendRequest<R>(method, params), method);
-  }
+  const lsp = new LspClient();
+  const { published } = lsp;
+  const diagnostics = lsp.diagnostics.bind(lsp);
+  const open = lsp.open.bind(lsp);
+  const request = lsp.request.bind(lsp);
+  const conn = { sendNotification: (m: string, p: unknown) => lsp.notify(m, p) };
 
   before(async () => {
-    child = spawn(process.execPath, [SERVER, '--stdio'], { stdio: ['pipe', 'pipe', 'pipe'] });
-    child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
-    conn = createMessageConnection(new StreamMessageReader(child.stdout!), new StreamMessageWriter(child.stdin!));
-    conn.onNotification('textDocument/publishDiagnostics', (p: Published) => {
-      published.push(p);
-      for (const l of listeners) l();
-    });
-    conn.onNotification('window/logMessage', (p: { message: string }) => (stderr += p.message + '\n'));
-    conn.listen();
-    const init = await request<{ capabilities: Record<string, unknown> }>('initialize', {
-      processId: process.pid,
-      rootUri: null,
-      capabilities: { textDocument: { publishDiagnostics: { relatedInformation: true, versionSupport: true } } },
-    });
-    assert.ok(init.capabilities.hoverProvider);
-    assert.ok(init.capabilities.codeLensProvider);
-    assert.ok(init.capabilities.inlayHintProvider);
-    void conn.sendNotification('initialized', {});
+    await lsp.start();
+    assert.ok(lsp.capabilities.hoverProvider);
+    assert.ok(lsp.capabilities.codeLensProvider);
+    assert.ok(lsp.capabilities.inlayHintProvider);
+    assert.ok(lsp.capabilities.completionProvider);
   });
 
-  after(async () => {
-    if (!child) return;
-    const exited = new Promise<number | null>((resolve) => {
-      if (child.exitCode !== null) resolve(child.exitCode);
-      else child.once('exit', (code) => resolve(code));
-    });
-    try {
-      await request('shutdown', null);
-      void conn.sendNotification('exit');
-      const code = await withTimeout(exited, 'the server to exit', 5000);
-      assert.equal(code, 0, `server exit code (stderr: ${stderr})`);
-    } finally {
-      conn.dispose();
-      if (child.exitCode === null && child.signalCode === null) child.kill();
-    }
-  });
+  after(() => lsp.stop());
 
   it('publishes no errors for the CIFAR net at 32x32, and hovers, lenses and hints match PyTorch', { timeout: 30_000 }, async () => {
     const uri = 'file:///tmp/shapelens-test/cifar32.py';
@@ -174,9 +92,11 @@ describe('language server over stdio', () => {
     assert.ok(hints.some((h) => h.position.line === first && h.label === '→ [1, 6, 14, 14]'), JSON.stringify(hints));
     assert.ok(hints.some((h) => h.label === '→ [1, 10]'));
     assert.equal(new Set(hints.map((h) => h.position.line)).size, hints.length, 'one hint per line');
-    // Range filtering: a range covering only the conv1 construction line has no hints.
-    const none = await request<unknown[]>('textDocument/inlayHint', { textDocument: { uri }, range: { start: { line: conv1, character: 0 }, end: { line: conv1, character: 40 } } });
-    assert.deepEqual(none, []);
+    // Layers built in __init__ show their first call's output after the constructor (PyTorch: conv1 → [1, 6, 28, 28]);
+    // a range covering only that line gets only that hint.
+    const ctor = await request<{ position: { line: number; character: number }; label: string }[]>('textDocument/inlayHint', { textDocument: { uri }, range: { start: { line: conv1, character: 0 }, end: { line: conv1, character: 40 } } });
+    assert.deepEqual(ctor.map((h) => [h.position.line, h.position.character, h.label]), [[conv1, CIFAR32.split('\n')[conv1]!.length, '→ [1, 6, 28, 28]']]);
+    assert.ok(hints.some((h) => h.position.line === lineOf(CIFAR32, 'self.pool = ') && h.label === '→ [1, 6, 14, 14]'), 'first call of the shared pool');
 
     const summary = await request<{ text: string }>('shapelens/summary', { uri });
     assert.match(summary.text, /Total params 62,006/);

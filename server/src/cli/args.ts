@@ -1,5 +1,6 @@
 // Command-line parsing for `shapelens`: flags, input shape specs (`1x3x32x32`, `int64:2x50`) and --kwargs JSON.
 import type { InputSpec } from '../engine/report';
+import { InputSpecError, parseInputs as parseSpecs } from '../engine/declare/inputSpec';
 
 export interface SummaryArgs {
   command: 'summary';
@@ -15,18 +16,12 @@ export class UsageError extends Error {}
 
 /** `1x3x32x32,int64:2x50`, `Nx3xHxW` -> input specs (a name is a symbolic dim). */
 export function parseInputs(spec: string): InputSpec[] {
-  return spec.split(',').map((one) => {
-    const m = /^\s*(?:(int64|float32|long|float):)?([^,]+?)\s*$/.exec(one);
-    if (!m) throw new UsageError(`bad --input '${one}': expected something like 1x3x32x32`);
-    const dims = m[2]!.split(/[x×*]/).map((d) => d.trim());
-    const shape = dims.map((d) => {
-      if (/^\d+$/.test(d)) return Number(d);
-      if (/^[A-Za-z_]\w*$/.test(d)) return d;
-      throw new UsageError(`bad --input '${one}': '${d}' is not a dimension`);
-    });
-    if (!shape.length) throw new UsageError(`bad --input '${one}'`);
-    return { shape, dtype: m[1] === 'int64' || m[1] === 'long' ? 'int64' : 'float32' };
-  });
+  try {
+    return parseSpecs(spec);
+  } catch (e) {
+    if (e instanceof InputSpecError) throw new UsageError(e.message.replace(/^bad input/, 'bad --input'));
+    throw e;
+  }
 }
 
 export function parseArgs(argv: string[]): CliArgs {

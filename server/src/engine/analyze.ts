@@ -20,6 +20,8 @@ import { explainCall } from './trace/explain';
 import type { SourceHost } from './imports/host';
 import type { Fix } from './interp/errors';
 import type { Diagnostic, InputSpec, LayerRow, ModelInfo, ModelReport, OutputShape } from './report';
+import { specText } from './declare/inputSpec';
+import { commentColumn } from './syntax/lineText';
 
 export interface AnalyzeOptions {
   file: string;
@@ -36,6 +38,8 @@ export interface AnalyzeOptions {
   sizeLints?: boolean;
   /** Module mode for the trace (PyTorch's model.eval() / model.train()); eval by default. */
   mode?: 'eval' | 'train';
+  /** Name of the batch dim when nothing declares the input (default N). */
+  batchSymbol?: string;
 }
 
 export interface FileAnalysis {
@@ -65,15 +69,15 @@ function findModels(mod: PyModule, ip: Interp): ModelInfo[] {
   for (const s of mod.body) {
     if (s.k === 'class') {
       const c = ip.globals.vars.get(s.name);
-      if (c instanceof PyClass && c.isModule && c.def === s) out.push({ name: s.name, kind: 'class', line: s.r.sl + 1 });
+      if (c instanceof PyClass && c.isModule && c.def === s) out.push({ name: s.name, kind: 'class', line: s.r.sl + 1, endLine: s.r.el + 1 });
     } else if (s.k === 'def') {
       const f = ip.globals.vars.get(s.name);
-      if (f instanceof PyFunction && returnsModule(ip, s.body as never, new Set([s.name]))) out.push({ name: s.name, kind: 'factory', line: s.r.sl + 1 });
+      if (f instanceof PyFunction && returnsModule(ip, s.body as never, new Set([s.name]))) out.push({ name: s.name, kind: 'factory', line: s.r.sl + 1, endLine: s.r.el + 1 });
     } else if (s.k === 'assign') {
       for (const t of s.targets) {
         if (t.k !== 'name') continue;
         const v = ip.globals.vars.get(t.id);
-        if (v instanceof PyObject && v.module && !out.some((m) => m.name === t.id)) out.push({ name: t.id, kind: 'variable', line: s.r.sl + 1 });
+        if (v instanceof PyObject && v.module && !out.some((m) => m.name === t.id)) out.push({ name: t.id, kind: 'variable', line: s.r.sl + 1, endLine: s.r.el + 1 });
       }
     }
   }
@@ -128,9 +132,9 @@ export function analyzeSource(text: string, opts: AnalyzeOptions): FileAnalysis 
     const found = l.models.find((m) => m.name === opts.model);
     const v = l.ip.globals.vars.get(opts.model);
     if (found) chosen = [found];
-    else if (v instanceof PyFunction) chosen = [{ name: opts.model, kind: 'factory', line: (v.def?.r.sl ?? 0) + 1 }];
+    else if (v instanceof PyFunction) chosen = [{ name: opts.model, kind: 'factory', line: (v.def?.r.sl ?? 0) + 1, endLine: (v.def?.r.el ?? 0) + 1 }];
     // `net_w16 = partial(Net, 16)`: a module-level callable that builds a model.
-    else if (v instanceof Builtin) chosen = [{ name: opts.model, kind: 'factory', line: 1 }];
+    else if (v instanceof Builtin) chosen = [{ name: opts.model, kind: 'factory', line: 1, endLine: 1 }];
     else {
       diagnostics.push(diag({ sl: 0, sc: 0, el: 0, ec: 1 }, 'error', 'no-model', `No model named '${opts.model}' in ${opts.file}; models here: ${l.models.map((m) => m.name).join(', ') || 'none'}`));
       return { models: l.models, reports: [], diagnostics };
@@ -181,7 +185,7 @@ function model0Class(root: Value): string {
 }
 
 /** The input a model's first rank-fixing layer implies: [N, C, H, W] for a Conv2d, [N, L] token ids for an Embedding, ... */
-function defaultInput(model: PyObject): { spec: InputSpec; from: string } | null {
+function defaultInput(model: PyObject, N = 'N'): { spec: InputSpec; from: string } | null {
   const spatialNames = (n: number): string[] => (n === 1 ? ['L'] : n === 2 ? ['H', 'W'] : ['D', 'H', 'W']);
   for (const [path, m] of namedModules(model)) {
     const name = m.cls.builtinBase?.name ?? '';
@@ -189,10 +193,10 @@ function defaultInput(model: PyObject): { spec: InputSpec; from: string } | null
     const conv = /^(?:Lazy)?Conv(?:Transpose)?([123])d$|^(?:Max|Avg)Pool([123])d$|^BatchNorm([23])d$|^InstanceNorm([23])d$/.exec(name);
     if (conv) {
       const n = Number(conv[1] ?? conv[2] ?? conv[3] ?? conv[4]);
-      return { spec: { shape: ['N', 'C', ...spatialNames(n)], dtype: 'float32' }, from };
+      return { spec: { shape: [N, 'C', ...spatialNames(n)], dtype: 'float32' }, from };
     }
-    if (name === 'Embedding') return { spec: { shape: ['N', 'L'], dtype: 'int64' }, from };
-    if (name === 'Linear' || name === 'LazyLinear') return { spec: { shape: ['N', 'F'], dtype: 'float32' }, from };
+    if (name === 'Embedding') return { spec: { shape: [N, 'L'], dtype: 'int64' }, from };
+    if (name === 'Linear' || name === 'LazyLinear') return { spec: { shape: [N, 'F'], dtype: 'float32' }, from };
   }
   return null;
 }
@@ -296,7 +300,7 @@ function traceModel(text: string, opts: AnalyzeOptions, m: ModelInfo, l: Loaded)
   }
   if (!specs) {
     // Nothing declared: a symbolic input whose rank comes from the first layer that fixes it.
-    const guess = defaultInput(model);
+    const guess = defaultInput(model, opts.batchSymbol && /^[A-Za-z_]\w*$/.test(opts.batchSymbol) ? opts.batchSymbol : 'N');
     if (!guess) {
       ip.report(modelSite, 'information', 'no-input', `No input shape for ${m.name}: pass --input (e.g. --input 1x3x32x32) or declare it on the forward line: def forward(self, x):  # x: [1, 3, 32, 32]`);
       return finish();
@@ -405,14 +409,71 @@ function traceModel(text: string, opts: AnalyzeOptions, m: ModelInfo, l: Loaded)
 /** Writes the (solved) input as the forward line's declaration comment, when that line has none. */
 function declareFix(text: string, fwd: Value | undefined, input: (number | string)[][]): Fix | undefined {
   if (!(fwd instanceof PyFunction) || !fwd.def) return undefined;
-  const line = fwd.def.r.sl;
-  const src = text.split('\n')[line] ?? '';
+  const src = text.split('\n')[fwd.def.r.sl] ?? '';
   if (src.includes('#') || !src.trimEnd().endsWith(':')) return undefined;
+  const e = declarationEdit(text, fwd, input.map((shape) => ({ shape, dtype: 'float32' })));
+  return typeof e === 'string' ? undefined : e;
+}
+
+/**
+ * The edit that declares `inputs` for forward: replaces an existing declaration comment (on the def
+ * line or the line after it) or appends one to the def line. A message when it can't be written.
+ */
+function declarationEdit(text: string, fwd: PyFunction, inputs: InputSpec[]): Fix | string {
+  if (!fwd.def) return 'its forward is not written in Python source';
   const names = fwd.params.filter((p) => p.kind === 'normal').slice(1).map((p) => p.name);
-  if (names.length !== input.length) return undefined;
+  if (names.length !== inputs.length) return `forward takes ${names.length} tensor argument${names.length === 1 ? '' : 's'} (${names.join(', ') || 'none'}), but ${inputs.length} shape${inputs.length === 1 ? ' was' : 's were'} given`;
+  const decl = names.map((n, i) => `${n}: ${specText(inputs[i]!)}`).join(', ');
+  const title = `Declare the input: # ${decl}`;
+  const lines = text.split('\n');
+  const defLine = fwd.def.r.sl;
+  for (const l of [defLine, defLine + 1]) {
+    const src = lines[l] ?? '';
+    const hash = commentColumn(src);
+    if (hash < 0) continue;
+    const body = src.slice(hash + 1);
+    // Each `name: [..]` or `name: (..)` of the comment that names a forward argument is replaced.
+    const found = [...body.matchAll(/(\w+)\s*:\s*(?:int64\s*)?[[(][^\])]*[\])]/g)].filter((m) => names.includes(m[1]!));
+    if (!found.length) continue;
+    const first = hash + 1 + found[0]!.index!;
+    const lastM = found[found.length - 1]!;
+    const last = hash + 1 + lastM.index! + lastM[0].length;
+    return { title, r: { sl: l, sc: first, el: l, ec: last }, newText: decl };
+  }
+  const src = lines[defLine] ?? '';
+  if (!src.trimEnd().endsWith(':') && commentColumn(src) < 0) return 'the forward signature spans several lines; declare the input in a comment on the line after it';
+  const hash = commentColumn(src);
+  if (hash >= 0) return { title, r: { sl: defLine, sc: src.length, el: defLine, ec: src.length }, newText: `; ${decl}` };
   const col = src.trimEnd().length;
-  const decl = names.map((n, i) => `${n}: [${input[i]!.join(', ')}]`).join(', ');
-  return { title: `Declare the input: # ${decl}`, r: { sl: line, sc: col, el: line, ec: col }, newText: `  # ${decl}` };
+  return { title, r: { sl: defLine, sc: col, el: defLine, ec: col }, newText: `  # ${decl}` };
+}
+
+/**
+ * "Set input shape": the edit that declares `inputs` for the model `opts.model` in this file, or a
+ * message saying why it can't (the model's forward lives in another file, a signature mismatch).
+ */
+export function inputDeclaration(text: string, opts: { file: string; host?: SourceHost; model: string; inputs: InputSpec[] }): NonNullable<Diagnostic['fix']> | { error: string } {
+  const l = load(text, opts.file, opts.host);
+  const m = l.models.find((x) => x.name === opts.model);
+  if (!m) return { error: `No model named '${opts.model}' in this file` };
+  let cls: PyClass | null = null;
+  const v = l.ip.globals.vars.get(m.name);
+  if (v instanceof PyClass) cls = v;
+  else if (v instanceof PyObject) cls = v.cls;
+  else {
+    try {
+      const built = l.ip.call(v ?? null, { pos: [], kw: new Map(), site: { sl: m.line - 1, sc: 0, el: m.line - 1, ec: 1 } });
+      if (built instanceof PyObject) cls = built.cls;
+    } catch {
+      // a factory that needs arguments or fails: no class to write into
+    }
+  }
+  const fwd = cls?.lookup('forward');
+  if (!(fwd instanceof PyFunction) || !fwd.def) return { error: `${opts.model}'s forward is not defined in Python source ShapeLens can see` };
+  if (fwd.file && fwd.file !== opts.file) return { error: `${opts.model}'s forward is defined in ${fwd.file}; set the input there, or in the setting shapelens.defaultInputs` };
+  const e = declarationEdit(text, fwd, opts.inputs);
+  if (typeof e === 'string') return { error: `Cannot declare the input of ${opts.model}: ${e}` };
+  return { title: e.title, line: e.r.sl + 1, column: e.r.sc + 1, endLine: e.r.el + 1, endColumn: e.r.ec + 1, newText: e.newText };
 }
 
 function reportThrow(ip: Interp, e: unknown, fallback: Range): void {

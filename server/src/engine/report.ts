@@ -76,6 +76,8 @@ export interface ModelInfo {
   name: string;
   kind: 'class' | 'factory' | 'variable';
   line: number;
+  /** Last line of the definition (1-based). */
+  endLine: number;
 }
 
 export interface InputSpec {

@@ -1,11 +1,13 @@
 // Title-only code lenses above each model line: params, input → output, receptive field and MACs.
 import type { CodeLens } from 'vscode-languageserver/node';
 import type { ModelReport } from '../engine';
-import type { NoopCommand } from '../protocol';
+import type { NoopCommand, SetInputCommand, ShowSummaryCommand } from '../protocol';
 import type { Analysis } from './analysisStore';
 import { fmtInt, fmtMacs, fmtShape, modelRf } from './format';
 
 const NOOP: NoopCommand = 'shapelens.noop';
+const SET_INPUT: SetInputCommand = 'shapelens.setInputShape';
+const SUMMARY: ShowSummaryCommand = 'shapelens.showSummary';
 
 /** "62,006 params · [1, 3, 32, 32] → [1, 10] · RF 32x32 · 0.66 MMACs", unknown parts omitted. */
 export function lensTitle(r: ModelReport): string {
@@ -31,7 +33,11 @@ export function lensTitle(r: ModelReport): string {
   return parts.join(' · ');
 }
 
-export function codeLenses(analysis: Analysis | null): CodeLens[] {
+/**
+ * One lens per model with its figures; with `actions` (a client that registers ShapeLens's commands,
+ * i.e. VS Code) also "Set input shape…" and "Show summary" beside it.
+ */
+export function codeLenses(analysis: Analysis | null, actions = false): CodeLens[] {
   const res = analysis?.result;
   if (!res) return [];
   const lenses: CodeLens[] = [];
@@ -39,7 +45,11 @@ export function codeLenses(analysis: Analysis | null): CodeLens[] {
     const r = res.reports.find((x) => x.model === m.name);
     if (!r || m.line < 1) continue;
     const pos = { line: m.line - 1, character: 0 };
-    lenses.push({ range: { start: pos, end: pos }, command: { title: lensTitle(r), command: NOOP } });
+    const range = { start: pos, end: pos };
+    lenses.push({ range, command: { title: lensTitle(r), command: NOOP } });
+    if (!actions) continue;
+    lenses.push({ range, command: { title: 'Set input shape…', command: SET_INPUT, arguments: [analysis!.uri, m.name] } });
+    lenses.push({ range, command: { title: 'Show summary', command: SUMMARY, arguments: [analysis!.uri] } });
   }
   return lenses;
 }

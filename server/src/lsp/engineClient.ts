@@ -2,13 +2,16 @@
 // restarted and its pending request fails (logged), so the server keeps serving.
 import { Worker } from 'node:worker_threads';
 import { join } from 'node:path';
-import type { FileAnalysis } from '../engine';
-import type { WorkerRequest, WorkerResponse } from './workerProtocol';
+import type { FileAnalysis, InputSpec } from '../engine';
+import type { EngineOptions, InputEditAnswer, WorkerRequest, WorkerResponse } from './workerProtocol';
+
+/** A request without its id and the open documents (the client adds both). */
+type Ask = { text: string; file: string } & ({ kind: 'analyze'; options: EngineOptions } | { kind: 'inputEdit'; model: string; inputs: InputSpec[] });
 
 export class EngineClient {
   private worker: Worker | null = null;
   private nextId = 1;
-  private readonly pending = new Map<number, { resolve: (r: FileAnalysis) => void; reject: (e: Error) => void }>();
+  private readonly pending = new Map<number, { resolve: (r: never) => void; reject: (e: Error) => void }>();
 
   constructor(
     private readonly openDocuments: () => Record<string, string>,
@@ -22,7 +25,7 @@ export class EngineClient {
       if (!p) return;
       this.pending.delete(m.id);
       if ('error' in m) p.reject(new Error(m.error));
-      else p.resolve(m.result);
+      else p.resolve(m.result as never);
     });
     const fail = (why: string): void => {
       if (this.worker === w) this.worker = null;
@@ -37,12 +40,21 @@ export class EngineClient {
     return w;
   }
 
-  analyze(text: string, file: string): Promise<FileAnalysis> {
+  analyze(text: string, file: string, options: EngineOptions): Promise<FileAnalysis> {
+    return this.ask({ kind: 'analyze', text, file, options });
+  }
+
+  /** The edit declaring a model's input (the "Set input shape" command). */
+  inputEdit(text: string, file: string, model: string, inputs: InputSpec[]): Promise<InputEditAnswer> {
+    return this.ask({ kind: 'inputEdit', text, file, model, inputs });
+  }
+
+  private ask<T>(q: Ask): Promise<T> {
     this.worker ??= this.start();
     const id = this.nextId++;
-    const req: WorkerRequest = { id, text, file, open: this.openDocuments() };
-    return new Promise((resolve, reject) => {
-      this.pending.set(id, { resolve, reject });
+    const req = { ...q, id, open: this.openDocuments() } as WorkerRequest;
+    return new Promise<T>((resolve, reject) => {
+      this.pending.set(id, { resolve: resolve as (r: never) => void, reject });
       this.worker!.postMessage(req);
     });
   }

@@ -1,7 +1,13 @@
 // Messages between the language server and its engine worker (types only).
-import type { FileAnalysis } from '../engine';
+import type { Diagnostic, FileAnalysis, InputSpec } from '../engine';
 
-export interface WorkerRequest {
+/** Per-analysis engine options that come from the user's settings. */
+export interface EngineOptions {
+  defaultInputs: Record<string, InputSpec[]>;
+  batchSymbol: string;
+}
+
+interface Common {
   id: number;
   text: string;
   file: string;
@@ -9,4 +15,10 @@ export interface WorkerRequest {
   open: Record<string, string>;
 }
 
-export type WorkerResponse = { id: number; result: FileAnalysis } | { id: number; error: string };
+export type WorkerRequest =
+  | (Common & { kind: 'analyze'; options: EngineOptions })
+  | (Common & { kind: 'inputEdit'; model: string; inputs: InputSpec[] });
+
+export type InputEditAnswer = NonNullable<Diagnostic['fix']> | { error: string };
+
+export type WorkerResponse = { id: number; result: FileAnalysis | InputEditAnswer } | { id: number; error: string };
