@@ -22,6 +22,8 @@ import type { Fix } from './interp/errors';
 import type { Diagnostic, InputSpec, LayerRow, ModelInfo, ModelReport, OutputShape } from './report';
 import { specText } from './declare/inputSpec';
 import { commentColumn } from './syntax/lineText';
+import { GraphRecorder } from './graph/recorder';
+import type { TracedGraph } from './graph/api';
 
 export interface AnalyzeOptions {
   file: string;
@@ -40,6 +42,8 @@ export interface AnalyzeOptions {
   mode?: 'eval' | 'train';
   /** Name of the batch dim when nothing declares the input (default N). */
   batchSymbol?: string;
+  /** Also record each model's op graph for the kernels (FileAnalysis.graphs). */
+  graph?: boolean;
 }
 
 export interface FileAnalysis {
@@ -47,6 +51,8 @@ export interface FileAnalysis {
   reports: ModelReport[];
   /** Diagnostics about the file itself (syntax errors, top-level errors). */
   diagnostics: Diagnostic[];
+  /** With the `graph` option: per report, the op graph the kernels execute. */
+  graphs?: TracedGraph[];
 }
 
 /** A parsed and executed file: what every model analysis of it starts from. */
@@ -119,6 +125,11 @@ function constructibleWithoutArgs(ip: Interp, m: ModelInfo): boolean {
   return params.every((p) => p.kind !== 'normal' || p.dflt !== null);
 }
 
+/** Each model's op graph at its (declared or given) concrete input, for the kernels to execute. */
+export function traceGraph(text: string, opts: AnalyzeOptions): TracedGraph[] {
+  return analyzeSource(text, { ...opts, graph: true, sizeLints: false }).graphs ?? [];
+}
+
 export function listModels(text: string, file: string, host?: SourceHost): { models: ModelInfo[]; diagnostics: Diagnostic[] } {
   const l = load(text, file, host);
   return { models: l.models, diagnostics: fileDiagnostics(l) };
@@ -147,8 +158,21 @@ export function analyzeSource(text: string, opts: AnalyzeOptions): FileAnalysis 
   }
   // Models are built and traced one after another in the same interpreter: each construction
   // makes its own module objects, so they do not share state (module-level instances aside).
-  const reports = chosen.map((m) => traceModel(text, opts, m, l));
-  return { models: l.models, reports, diagnostics };
+  const recorded = new Map<string, GraphRecorder>();
+  const reports = chosen.map((m) => traceModel(text, opts, m, l, recorded));
+  if (!opts.graph) return { models: l.models, reports, diagnostics };
+  const graphs = reports.map((r): TracedGraph => {
+    const rec = recorded.get(r.model);
+    const failed = r.diagnostics.some((d) => d.severity === 'error') || !rec;
+    return {
+      model: r.model,
+      graph: failed ? null : rec.graph,
+      params: rec?.params ?? [],
+      unsupported: rec?.unsupported ?? [],
+      diagnostics: [...diagnostics.filter((d) => d.severity === 'error'), ...r.diagnostics],
+    };
+  });
+  return { models: l.models, reports, diagnostics, graphs };
 }
 
 function fileDiagnostics(l: Loaded): Diagnostic[] {
@@ -251,7 +275,7 @@ export function declaredInputs(mod: PyModule, cls: PyClass | null): InputSpec[] 
   return null;
 }
 
-function traceModel(text: string, opts: AnalyzeOptions, m: ModelInfo, l: Loaded): ModelReport {
+function traceModel(text: string, opts: AnalyzeOptions, m: ModelInfo, l: Loaded, recorded: Map<string, GraphRecorder>): ModelReport {
   const { ip, mod } = l;
   const report: ModelReport = { model: m.name, file: opts.file, input: [], output: null, params: { total: 0, trainable: 0 }, macs: 0, layers: [], values: [], diagnostics: [] };
   const diagsBefore = ip.newSection();
@@ -320,6 +344,10 @@ function traceModel(text: string, opts: AnalyzeOptions, m: ModelInfo, l: Loaded)
   const run = (bind: Map<string, number>, with_ = specs!) => {
     const inputs = with_.map((s, i) => inputTensor(s.shape.map((d) => (typeof d === 'string' ? (bind.get(d) ?? symbol(d)) : d)), s.dtype, i === 0));
     const tracer = new Tracer(ip);
+    if (opts.graph) {
+      tracer.graph = new GraphRecorder(model);
+      for (const t of inputs) tracer.graph.addInput(t);
+    }
     const constraints: Constraint[] = [];
     const mark = ip.diags.length;
     ip.tracer = tracer;
@@ -332,6 +360,7 @@ function traceModel(text: string, opts: AnalyzeOptions, m: ModelInfo, l: Loaded)
     } finally {
       ip.tracer = null;
     }
+    if (tracer.graph && !error) tracer.graph.close(out, callSite);
     return { tracer, out, error, constraints, mark };
   };
   const mergesBefore = upsampledMerges;
@@ -349,6 +378,7 @@ function traceModel(text: string, opts: AnalyzeOptions, m: ModelInfo, l: Loaded)
   } else report.input = specs.map((s) => s.shape.slice());
   if (assumed) ip.report(modelSite, 'information', 'assumed-input', `No input declared for ${m.name}: assuming ${report.input.map((s) => `[${s.join(', ')}]`).join(', ')} from ${assumed}; declare it with  # x: [...]  on the forward line`);
   const tracer = trace.tracer;
+  if (tracer.graph) recorded.set(m.name, tracer.graph);
   if (trace.error) reportThrow(ip, trace.error, callSite);
   else {
     report.output = outputShape(trace.out);

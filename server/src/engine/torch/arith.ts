@@ -6,6 +6,7 @@ import { Tensor, globalize, shapeStr, unionDep, type DType } from './tensor';
 import * as D from './dim';
 import type { Dim } from './dim';
 import { same } from './assume';
+import { emitOperator } from '../graph/emitOps';
 import type { Interp } from '../interp/interpreter';
 
 /** Broadcasts shapes (right-aligned); raises PyTorch's message when a pair of dims differs. */
@@ -69,23 +70,42 @@ export function tensorBinop(ip: Interp, op: string, l: Value, r: Value, site: Ra
     if (other instanceof Object && 'items' in other) return new Unknown(`tensor ${op} ${typeName(other)}`);
     return raise('TypeError', `unsupported operand type(s) for ${op}: '${typeName(l)}' and '${typeName(r)}'`, site, 'type-error');
   }
-  if (op === '@') return matmul(a, b, site);
+  const g = ip.tracer?.graph;
+  if (op === '@') {
+    const mm = matmul(a, b, site);
+    if (g) emitOperator(g, op, l, r, mm, site);
+    return mm;
+  }
   const dt: DType | undefined = op === '/' ? 'float32' : undefined;
   const out = elementwise([a, b], site, dt);
   // A python float scalar makes an integer tensor float (x * 0.5).
   if ((l instanceof PyFloat || r instanceof PyFloat) && out.dtype !== 'float32') out.dtype = 'float32';
+  if (g) emitOperator(g, op, l, r, out, site);
   return out;
 }
 
 export function tensorUnary(ip: Interp, op: string, v: Tensor, site: Range): Value {
-  return new Tensor(v.shape.slice(), op === '~' ? v.dtype : v.dtype, v.tags.slice(), v.dep);
+  const out = new Tensor(v.shape.slice(), v.dtype, v.tags.slice(), v.dep);
+  const g = ip.tracer?.graph;
+  if (g) {
+    if (op === '+') g.alias(out, v);
+    else if (op === '-') g.node('unary', [v], { fn: 'neg' }, [out], site, 'operator -');
+    else if (op === '~' && v.dtype === 'bool') g.node('unary', [v], { fn: 'logical_not' }, [out], site, 'operator ~');
+    else g.miss(`operator ${op}`, site);
+  }
+  return out;
 }
 
 export function tensorCompare(ip: Interp, op: string, l: Value, r: Value, site: Range): Value {
   const a = asTensorOperand(l);
   const b = asTensorOperand(r);
   if (a instanceof Unknown || b instanceof Unknown || !a || !b) return new Unknown('comparison of a tensor with an unknown value');
-  if (op === '==' || op === '!=' || op === '<' || op === '<=' || op === '>' || op === '>=') return elementwise([a, b], site, 'bool');
+  if (op === '==' || op === '!=' || op === '<' || op === '<=' || op === '>' || op === '>=') {
+    const out = elementwise([a, b], site, 'bool');
+    const g = ip.tracer?.graph;
+    if (g) emitOperator(g, op, l, r, out, site);
+    return out;
+  }
   return new Unknown(`tensor comparison ${op}`);
 }
 

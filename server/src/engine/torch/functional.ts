@@ -19,6 +19,8 @@ import { linearForward } from './layers/linear';
 import { interpolate, pad, pixelShuffle, pixelUnshuffle } from './layers/resample';
 import { checkGroupNorm, checkLayerNorm, normalizedShape } from './layers/norm';
 
+import { emitFunctional } from '../graph/emitOps';
+
 type Fn = (ip: Interp, b: Bound, site: Range) => Value;
 const fail = (site: Range, excType = 'RuntimeError') => (m: string, code: string): never => raise(excType, m, site, code);
 
@@ -28,7 +30,10 @@ function fnBuiltin(ip: Interp, qual: string, sig: string[], f: Fn, required = 1)
       const b = bind(a, sig, qual, required);
       const x = b.get('input');
       if (x instanceof Unknown) return new Unknown(x.reason);
-      return f(ip, b, a.site);
+      const out = f(ip, b, a.site);
+      const g = ip.tracer?.graph;
+      if (g) emitFunctional(g, qual.replace(/^F\./, ''), b, out, a.site);
+      return out;
     } catch (e) {
       if (e instanceof UnknownArg) return new Unknown(e.reason);
       throw e;
@@ -168,7 +173,15 @@ export function factoryMembers(ip: Interp): Map<string, Value> {
   const make = (name: string, f: (a: CallArgs) => Value): void => {
     m.set(name, new Builtin(`torch.${name}`, (a) => {
       try {
-        return f(a);
+        const out = f(a);
+        const g = ip.tracer?.graph;
+        if (g && out instanceof Tensor && !out.data) {
+          // Constant fills become nodes; random numbers drawn inside forward have no kernel.
+          const fill = name === 'zeros' || name === 'zeros_like' ? 0 : name === 'ones' || name === 'ones_like' ? 1 : name === 'full' || name === 'full_like' ? (a.pos[1] ?? a.kw.get('fill_value')) : undefined;
+          if (fill !== undefined && isNumber(fill)) g.node('full', [], { shape: out.shape as number[], value: numVal(fill), dtype: out.dtype }, [out], a.site, `torch.${name}`);
+          else g.miss(`torch.${name}${/^rand/.test(name) ? ' (random numbers drawn inside forward)' : ''}`, a.site);
+        }
+        return out;
       } catch (e) {
         if (e instanceof UnknownArg) return new Unknown(e.reason);
         throw e;

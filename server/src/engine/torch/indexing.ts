@@ -27,6 +27,14 @@ export function tensorIndex(ip: Interp, t: Tensor, idx: Value, site: Range): Val
   const tags: number[] = [];
   let dep = t.dep;
   let d = 0;
+  // For the op graph: the window taken from each input dim (null once an index can't be a slice).
+  let win: { start: number[]; stop: number[]; step: number[] } | null = { start: [], stop: [], step: [] };
+  const take = (a: number, b: number, st: number): void => {
+    if (!win) return;
+    win.start.push(a);
+    win.stop.push(b);
+    win.step.push(st);
+  };
   for (const it of expanded) {
     if (it === null) {
       shape.push(1);
@@ -38,6 +46,8 @@ export function tensorIndex(ip: Interp, t: Tensor, idx: Value, site: Range): Val
     if (isInt(it)) {
       const i = Number(it);
       if (typeof size === 'number' && (i < -size || i >= size)) raise('IndexError', `index ${i} is out of bounds for dimension ${d} with size ${size}`, site, 'index-error');
+      const at = typeof size === 'number' && i < 0 ? i + size : i;
+      take(at, at + 1, 1);
       d++;
       continue;
     }
@@ -47,6 +57,10 @@ export function tensorIndex(ip: Interp, t: Tensor, idx: Value, site: Range): Val
         ix = sliceIndices(it, size, site);
         if (!ix) return new Unknown('a slice with unknown bounds');
         shape.push(ix.length);
+        const st = ix.length > 1 ? ix[1]! - ix[0]! : 1;
+        if (st < 1) win = null;
+        else if (ix.length) take(ix[0]!, ix[ix.length - 1]! + 1, st);
+        else take(0, 0, 1);
       } else {
         // A symbolic length: x[:, :, a:-b] keeps L − a − b; other slices are not written down.
         const sliced = symbolicSlice(it, size);
@@ -67,6 +81,7 @@ export function tensorIndex(ip: Interp, t: Tensor, idx: Value, site: Range): Val
       d++;
       continue;
     }
+    win = null;
     if (it instanceof Tensor) {
       if (it.dtype === 'bool') return ip.unsupported(site, 'boolean-mask indexing (its shape depends on the data)');
       shape.push(...it.shape);
@@ -85,8 +100,22 @@ export function tensorIndex(ip: Interp, t: Tensor, idx: Value, site: Range): Val
   for (; d < t.rank; d++) {
     shape.push(t.shape[d]!);
     tags.push(t.tags[d]!);
+    if (typeof t.shape[d] === 'number') take(0, t.shape[d] as number, 1);
   }
-  return new Tensor(shape, t.dtype, tags, dep);
+  const out = new Tensor(shape, t.dtype, tags, dep);
+  const g = ip.tracer?.graph;
+  if (g) {
+    if (!win || win.start.length !== t.rank) g.miss('advanced indexing (an index list or tensor)', site);
+    else {
+      const w = win;
+      const full = w.start.every((a, i) => a === 0 && w.step[i] === 1 && w.stop[i] === t.shape[i]);
+      const sliced = full ? t : new Tensor(w.start.map((a, i) => Math.ceil((w.stop[i]! - a) / w.step[i]!)), t.dtype);
+      if (!full) g.node('slice', [t], w, [sliced], site, 'indexing');
+      if (sliced.rank === out.rank && sliced.shape.every((x, i) => x === out.shape[i])) g.alias(out, sliced);
+      else g.node('reshape', [sliced], { shape: out.shape as number[] }, [out], site, 'indexing');
+    }
+  }
+  return out;
 }
 
 /** Length and start of `[lo:hi]` (step 1) over a symbolic length, for non-negative lo and negative or absent hi. */

@@ -7,6 +7,7 @@ import type { Interp } from '../interp/interpreter';
 import { namedModules, parametersOf, type LayerImpl } from './moduleState';
 import { Tensor, shapeStr } from './tensor';
 import { UnknownArg, bind, type Bound } from './args';
+import { emitLayer } from '../graph/emitLayers';
 
 /** Adds a built-in method to a built-in class; `self` arrives as the first argument. */
 export const method = (cls: PyClass, name: string, f: (self: PyObject, a: CallArgs) => Value): void => {
@@ -177,7 +178,11 @@ export function defineLayer(ip: Interp, base: PyClass, name: string, spec: Layer
       const layer = self.module?.layer;
       if (!layer) return new Unknown(`${name} was not initialised (missing super().__init__ call?)`);
       try {
-        return layer.forward(ip, self, { pos: a.pos.slice(1), kw: a.kw, site: a.site });
+        const call: CallArgs = { pos: a.pos.slice(1), kw: a.kw, site: a.site };
+        const out = layer.forward(ip, self, call);
+        const g = ip.tracer?.graph;
+        if (g) emitLayer(g, self, call, out);
+        return out;
       } catch (e) {
         // An argument of the call that is not known (a symbolic output_size): the result is unknown.
         if (e instanceof UnknownArg) return new Unknown(e.reason);

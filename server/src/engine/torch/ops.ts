@@ -11,6 +11,7 @@ import { UnknownArg, bind, bool, dims, int, intArgs, normDim, shapeArgs, tensorA
 import { Tensor, globalize, shapeStr, unionDep, type DType } from './tensor';
 import { elementwise, matmul } from './arith';
 import * as S from './shapeOps';
+import { emitTableOp } from '../graph/emitOps';
 
 export interface OpDef {
   /** Parameter names; the first is the tensor the method is called on. */
@@ -377,7 +378,10 @@ export function runOp(ip: Interp, name: string, def: OpDef, pos: Value[], kw: Ma
     }
     const b = def.lenient ? new Map([['input', p[0] ?? kw.get('input') ?? null], ...kw]) : bind({ pos: p, kw, site }, def.sig, name);
     if (b.has('input') && b.get('input') instanceof Unknown) return new Unknown((b.get('input') as Unknown).reason);
-    return def.run(ip, b, site, name);
+    const out = def.run(ip, b, site, name);
+    const g = ip.tracer?.graph;
+    if (g) emitTableOp(g, name, p, kw, b, out, site);
+    return out;
   } catch (e) {
     if (e instanceof UnknownArg) return new Unknown(e.reason);
     throw e;

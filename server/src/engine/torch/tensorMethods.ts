@@ -28,9 +28,13 @@ export function tensorAttr(ip: Interp, t: Tensor, name: string, r: Range): Value
     case 'grad':
       return null;
     case 'T':
-      return t.rank < 2 ? t : permute(t, t.shape.map((_, i) => t.rank - 1 - i), r);
-    case 'mT':
-      return transpose(t, -2, -1, r);
+    case 'mT': {
+      if (t.rank < 2) return t;
+      const perm = name === 'T' ? t.shape.map((_, i) => t.rank - 1 - i) : [...t.shape.map((_, i) => i).slice(0, -2), t.rank - 1, t.rank - 2];
+      const out = name === 'T' ? permute(t, perm, r) : transpose(t, -2, -1, r);
+      ip.tracer?.graph?.node('permute', [t], { perm }, [out], r, `.${name}`);
+      return out;
+    }
   }
   // In-place variants (x.floor_(), x.div_(p)) have the shape rule of their out-of-place op.
   const opName = OPS.has(name) ? name : name.endsWith('_') && OPS.has(name.slice(0, -1)) ? name.slice(0, -1) : null;
@@ -41,6 +45,8 @@ export function tensorAttr(ip: Interp, t: Tensor, name: string, r: Range): Value
     return new Builtin(`Tensor.${name}`, (a) => {
       const r = runOp(ip, opName!, def, [t, ...a.pos], a.kw, a.site);
       if (!(r instanceof Tensor)) return r;
+      // The op graph reads the new value wherever this tensor is used from now on.
+      ip.tracer?.graph?.rebind(t, r);
       t.shape = r.shape;
       t.tags = r.tags;
       t.dep = r.dep;

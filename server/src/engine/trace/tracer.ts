@@ -4,6 +4,7 @@ import { countOf } from '../torch/dim';
 import type { CallArgs, PyObject, Value } from '../interp/values';
 import type { Interp } from '../interp/interpreter';
 import { Tensor } from '../torch/tensor';
+import type { GraphRecorder } from '../graph/recorder';
 
 export interface CallRecord {
   module: PyObject;
@@ -26,6 +27,9 @@ export class Tracer {
   /** The value each source line (0-based) assigned or returned during the trace; the last execution wins. */
   readonly values = new Map<number, Value>();
 
+  /** Records the op graph when the kernels will run this trace. */
+  graph: GraphRecorder | null = null;
+
   constructor(private readonly ip: Interp) {}
 
   noteValue(line: number, v: Value): void {
@@ -44,11 +48,13 @@ export class Tracer {
       this.calls.push(rec);
     }
     this.depth++;
+    if (path !== null) this.graph?.enter(path);
     let out: Value;
     try {
       out = this.ip.callForward(m, a);
     } finally {
       this.depth--;
+      if (path !== null) this.graph?.leave();
     }
     if (rec) {
       rec.output = out;
