@@ -195,7 +195,7 @@ connection.onCompletion(
     const doc = analysable(params.textDocument.uri);
     const probe = doc && completionProbe(doc, params.position);
     if (!doc || !probe) return [];
-    return completionItems(probe, await engine.analyze(probe.text, engineFileName(doc.uri), engineOptions));
+    return completionItems(probe, await engine.analyze(probe.text, engineFileName(doc.uri), engineOptions, true));
   }),
 );
 

@@ -44,6 +44,8 @@ export interface AnalyzeOptions {
   batchSymbol?: string;
   /** Also record each model's op graph for the kernels (FileAnalysis.graphs). */
   graph?: boolean;
+  /** Parses the text (an IncrementalParser's, to reuse work across versions of one file). */
+  parse?: (text: string) => PyModule;
 }
 
 export interface FileAnalysis {
@@ -62,8 +64,8 @@ interface Loaded {
   models: ModelInfo[];
 }
 
-function load(text: string, file: string, host?: SourceHost): Loaded {
-  const mod = parseModule(text);
+function load(text: string, file: string, host?: SourceHost, parse: (text: string) => PyModule = parseModule): Loaded {
+  const mod = parse(text);
   const ip = new Interp(mod, file, { host });
   ip.runModule();
   return { mod, ip, models: findModels(mod, ip) };
@@ -136,7 +138,7 @@ export function listModels(text: string, file: string, host?: SourceHost): { mod
 }
 
 export function analyzeSource(text: string, opts: AnalyzeOptions): FileAnalysis {
-  const l = load(text, opts.file, opts.host);
+  const l = load(text, opts.file, opts.host, opts.parse);
   const diagnostics = fileDiagnostics(l);
   let chosen: ModelInfo[];
   if (opts.model) {

@@ -1,6 +1,7 @@
 // The engine's public surface, shared by the language server, the CLI and the tests.
 // Architecture invariant: nothing under engine/ imports vscode or vscode-languageserver.
 export { loadParser } from './syntax/parser';
+export { IncrementalParser } from './syntax/incremental';
 export { analyzeSource, listModels, declaredInputs, inputDeclaration, traceGraph, type AnalyzeOptions, type FileAnalysis } from './analyze';
 export type { TracedGraph, GraphParam } from './graph/api';
 export type * as IR from './graph/ir';

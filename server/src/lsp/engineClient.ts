@@ -6,7 +6,7 @@ import type { FileAnalysis, InputSpec } from '../engine';
 import type { EngineOptions, InputEditAnswer, WorkerRequest, WorkerResponse } from './workerProtocol';
 
 /** A request without its id and the open documents (the client adds both). */
-type Ask = { text: string; file: string } & ({ kind: 'analyze'; options: EngineOptions } | { kind: 'inputEdit'; model: string; inputs: InputSpec[] });
+type Ask = { text: string; file: string } & ({ kind: 'analyze'; options: EngineOptions; probe?: boolean } | { kind: 'inputEdit'; model: string; inputs: InputSpec[] });
 
 export class EngineClient {
   private worker: Worker | null = null;
@@ -40,8 +40,8 @@ export class EngineClient {
     return w;
   }
 
-  analyze(text: string, file: string, options: EngineOptions): Promise<FileAnalysis> {
-    return this.ask({ kind: 'analyze', text, file, options });
+  analyze(text: string, file: string, options: EngineOptions, probe = false): Promise<FileAnalysis> {
+    return this.ask({ kind: 'analyze', text, file, options, probe });
   }
 
   /** The edit declaring a model's input (the "Set input shape" command). */

@@ -16,7 +16,8 @@ interface Common {
 }
 
 export type WorkerRequest =
-  | (Common & { kind: 'analyze'; options: EngineOptions })
+  /** `probe`: a one-off variant of the text (completion), not a version of the file to parse incrementally from. */
+  | (Common & { kind: 'analyze'; options: EngineOptions; probe?: boolean })
   | (Common & { kind: 'inputEdit'; model: string; inputs: InputSpec[] });
 
 export type InputEditAnswer = NonNullable<Diagnostic['fix']> | { error: string };

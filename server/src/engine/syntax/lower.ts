@@ -8,6 +8,17 @@ export function lowerModule(root: RawNode, src: string): PyModule {
   return new Lowerer(src).module(root);
 }
 
+/** The statements, comments and syntax problems of some top-level nodes (incremental parsing). */
+export function lowerTopLevel(root: RawNode, src: string): Omit<PyModule, 'lineCount'> {
+  return new Lowerer(src).statements(root);
+}
+
+export function countLines(src: string): number {
+  let lineCount = 1;
+  for (let i = 0; i < src.length; i++) if (src.charCodeAt(i) === 10) lineCount++;
+  return lineCount;
+}
+
 const rangeOf = (n: RawNode): Range => ({ sl: n.sl, sc: n.sc, el: n.el, ec: n.ec });
 
 class Lowerer {
@@ -16,11 +27,12 @@ class Lowerer {
   constructor(private src: string) {}
 
   module(root: RawNode): PyModule {
+    return { ...this.statements(root), lineCount: countLines(this.src) };
+  }
+
+  statements(root: RawNode): Omit<PyModule, 'lineCount'> {
     this.scanProblems(root);
-    const body = this.block(root.kids);
-    let lineCount = 1;
-    for (let i = 0; i < this.src.length; i++) if (this.src.charCodeAt(i) === 10) lineCount++;
-    return { body, comments: this.comments, errors: this.errors, lineCount };
+    return { body: this.block(root.kids), comments: this.comments, errors: this.errors };
   }
 
   private text(n: RawNode): string {

@@ -1,6 +1,6 @@
 // Loads tree-sitter (wasm) and the Python grammar once, and turns source text into a plain-JS
 // copy of the concrete syntax tree, read in one TreeCursor pass (crossing into wasm per node is slow).
-import { Parser, Language, type Tree, type TreeCursor } from 'web-tree-sitter';
+import { Parser, Language, type Node, type Tree, type TreeCursor } from 'web-tree-sitter';
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 
@@ -80,7 +80,7 @@ const KEPT_TOKENS = new Set([
  * anonymous token one; names, namedness and line/column are derived in JS. Trees with syntax
  * errors are copied in full, so that MISSING tokens are found wherever they are.
  */
-export function copyTree(tree: Tree, text: string): RawNode {
+export function copyTree(tree: Tree, text: string, from?: Node): RawNode {
   const full = tree.rootNode.hasError;
   const tokenNodes = new Map<number, RawNode | null>();
   const lang = tree.language;
@@ -106,7 +106,8 @@ export function copyTree(tree: Tree, text: string): RawNode {
     }
     return (hint = lo);
   };
-  const c: TreeCursor = tree.walk();
+  // From a node, the cursor cannot leave its subtree: the walk below ends at the subtree's root.
+  const c: TreeCursor = from ? from.walk() : tree.walk();
   /** A shared, position-less node for a kept anonymous token; null for one the lowering ignores. */
   const token = (id: number): RawNode | null => {
     let t = tokenNodes.get(id);
