@@ -24,6 +24,7 @@ import { specText } from './declare/inputSpec';
 import { commentColumn } from './syntax/lineText';
 import { GraphRecorder } from './graph/recorder';
 import type { TracedGraph } from './graph/api';
+import { modelKey, type ModelReportCache } from './modelCache';
 
 export interface AnalyzeOptions {
   file: string;
@@ -46,6 +47,8 @@ export interface AnalyzeOptions {
   graph?: boolean;
   /** Parses the text (an IncrementalParser's, to reuse work across versions of one file). */
   parse?: (text: string) => PyModule;
+  /** Reports of this file's previous analysis: a model nothing of which changed is not traced again. */
+  reuse?: ModelReportCache;
 }
 
 export interface FileAnalysis {
@@ -161,7 +164,17 @@ export function analyzeSource(text: string, opts: AnalyzeOptions): FileAnalysis 
   // Models are built and traced one after another in the same interpreter: each construction
   // makes its own module objects, so they do not share state (module-level instances aside).
   const recorded = new Map<string, GraphRecorder>();
-  const reports = chosen.map((m) => traceModel(text, opts, m, l, recorded));
+  const cache = opts.graph ? undefined : opts.reuse;
+  cache?.begin();
+  const optionKey = JSON.stringify([opts.file, opts.kwargs, opts.inputs, opts.defaultInputs, opts.sizeLints, opts.mode, opts.batchSymbol]);
+  const reports = chosen.map((m) => {
+    const key = cache ? modelKey(l.mod, text, m, optionKey) : null;
+    const hit = key !== null ? cache!.get(key) : undefined;
+    const r = hit ?? traceModel(text, opts, m, l, recorded);
+    if (key !== null) cache!.set(key, r);
+    return r;
+  });
+  cache?.end();
   if (!opts.graph) return { models: l.models, reports, diagnostics };
   const graphs = reports.map((r): TracedGraph => {
     const rec = recorded.get(r.model);

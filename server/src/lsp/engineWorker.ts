@@ -1,24 +1,28 @@
 // The engine in a worker thread: the server's main thread stays free to answer hovers and inlay
 // hints while a file is analysed. One request at a time; results are plain data.
 import { parentPort } from 'node:worker_threads';
-import { IncrementalParser, analyzeSource, inputDeclaration, loadParser } from '../engine';
+import { IncrementalParser, ModelReportCache, analyzeSource, inputDeclaration, loadParser } from '../engine';
 import { nodeHost } from '../engine/imports/nodeHost';
 import type { WorkerRequest, WorkerResponse } from './workerProtocol';
 
-/** One incremental parser per recently analysed file (least recently used first), trees freed on eviction. */
-const parsers = new Map<string, IncrementalParser>();
-const MAX_PARSERS = 16;
-function parserFor(file: string): IncrementalParser {
-  let p = parsers.get(file);
-  if (p) parsers.delete(file);
-  else p = new IncrementalParser();
-  parsers.set(file, p);
-  for (const [f, old] of parsers) {
-    if (parsers.size <= MAX_PARSERS) break;
-    old.dispose();
-    parsers.delete(f);
+/** Per recently analysed file (least recently used first): its incremental parser and last reports. */
+interface FileState {
+  parser: IncrementalParser;
+  reports: ModelReportCache;
+}
+const files = new Map<string, FileState>();
+const MAX_FILES = 16;
+function stateOf(file: string): FileState {
+  let st = files.get(file);
+  if (st) files.delete(file);
+  else st = { parser: new IncrementalParser(), reports: new ModelReportCache() };
+  files.set(file, st);
+  for (const [f, old] of files) {
+    if (files.size <= MAX_FILES) break;
+    old.parser.dispose(); // frees the tree-sitter tree's wasm memory
+    files.delete(f);
   }
-  return p;
+  return st;
 }
 
 parentPort!.on('message', async (m: WorkerRequest) => {
@@ -27,10 +31,12 @@ parentPort!.on('message', async (m: WorkerRequest) => {
     await loadParser();
     // Imports of project files see the editor's unsaved text of open files.
     const host = nodeHost((path) => m.open[path] ?? null);
-    const result =
-      m.kind === 'analyze'
-        ? analyzeSource(m.text, { file: m.file, host, defaultInputs: m.options.defaultInputs, batchSymbol: m.options.batchSymbol, parse: m.probe ? undefined : (t) => parserFor(m.file).parse(t) })
-        : inputDeclaration(m.text, { file: m.file, host, model: m.model, inputs: m.inputs });
+    let result;
+    if (m.kind === 'analyze') {
+      // A completion probe is a one-off variant of the text: it neither parses from nor replaces the file's state.
+      const st = m.probe ? null : stateOf(m.file);
+      result = analyzeSource(m.text, { file: m.file, host, defaultInputs: m.options.defaultInputs, batchSymbol: m.options.batchSymbol, parse: st ? (t) => st.parser.parse(t) : undefined, reuse: st?.reports });
+    } else result = inputDeclaration(m.text, { file: m.file, host, model: m.model, inputs: m.inputs });
     reply = { id: m.id, result };
   } catch (e) {
     reply = { id: m.id, error: String((e as Error)?.stack ?? e) };
