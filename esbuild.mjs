@@ -3,6 +3,7 @@
 import * as esbuild from 'esbuild';
 import { cpSync, mkdirSync, readdirSync, statSync, chmodSync } from 'node:fs';
 import { join } from 'node:path';
+import { buildKernels } from './kernels/assembly/build.mjs';
 
 const watch = process.argv.includes('--watch');
 
@@ -31,6 +32,8 @@ const common = {
 };
 
 mkdirSync('out', { recursive: true });
+// The AssemblyScript kernels (issue 5) compile to out/kernels/*.wasm; skipped when up to date.
+await buildKernels();
 for (const f of ['node_modules/web-tree-sitter/tree-sitter.wasm', 'node_modules/tree-sitter-python/tree-sitter-python.wasm']) {
   cpSync(f, join('out', f.split('/').pop()));
 }
@@ -39,9 +42,15 @@ const builds = [
   { entryPoints: { 'client/extension': 'client/src/extension.ts' }, external: ['vscode'] },
   { entryPoints: { 'server/server': 'server/src/server.ts' }, banner: { js: '#!/usr/bin/env node\n' + common.banner.js } },
   { entryPoints: { 'server/engineWorker': 'server/src/lsp/engineWorker.ts' } },
-  { entryPoints: { 'bench/bench': 'test/bench/bench.ts', 'bench/lsp': 'test/bench/lspBench.ts' } },
+  { entryPoints: { 'bench/bench': 'test/bench/bench.ts', 'bench/lsp': 'test/bench/lspBench.ts', 'bench/wasmOnly': 'test/bench/kernels/wasmOnly.ts' } },
+  // The kernel benchmark loads the other runtimes from node_modules, where their wasm files sit.
+  { entryPoints: { 'bench/kernels': 'test/bench/kernels/harness.ts' }, external: ['onnxruntime-web', '@tensorflow/*'] },
   { entryPoints: { 'cli/shapelens': 'server/src/cli/shapelens.ts' }, banner: { js: '#!/usr/bin/env node\n' + common.banner.js } },
   { entryPoints: Object.fromEntries(testEntries().map((p) => [p.replace(/^test\//, 'test/').replace(/\.ts$/, ''), p])) },
+  // Editor tests (issue 4): the Mocha suite the extension host loads (VS Code provides `vscode`, the
+  // project's node_modules `mocha`), and the runners that start VS Code / code-server, Chromium and Neovim.
+  { entryPoints: Object.fromEntries(readdirSync('test/e2e/suite').filter((n) => n === 'index.ts' || n.endsWith('.e2e.ts')).map((n) => [`e2e/${n.replace(/\.ts$/, '')}`, `test/e2e/suite/${n}`])), external: ['vscode', 'mocha'] },
+  { entryPoints: { 'e2e/run': 'test/e2e/run.ts', 'e2e/editor': 'test/e2e/editor.ts', 'e2e/runElectron': 'test/e2e/runElectron.ts' }, external: ['playwright-core', '@vscode/test-electron'] },
 ];
 
 if (watch) {

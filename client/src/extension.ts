@@ -114,7 +114,8 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
         fail('the summary', err);
       }
     }),
-    vscode.commands.registerCommand(SET_INPUT, async (uri?: unknown, model?: unknown) => {
+    // Arguments (all optional): the document, the model, and the shape (given by scripts and tests; else asked for).
+    vscode.commands.registerCommand(SET_INPUT, async (uri?: unknown, model?: unknown, given?: unknown) => {
       const doc = pythonDoc(uri);
       if (!doc) {
         void vscode.window.showInformationMessage('ShapeLens: open a Python file with a model to set its input shape.');
@@ -131,7 +132,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
           return;
         }
         if (at?.model === name) current = at.input.join('; ');
-        const shape = await vscode.window.showInputBox({
+        const shape = typeof given === 'string' ? given : await vscode.window.showInputBox({
           title: `ShapeLens: input shape of ${name}`,
           prompt: 'Dims separated by commas (names like N, H, W stay symbolic); several inputs separated by ;',
           value: current || 'N, 3, 32, 32',

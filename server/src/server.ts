@@ -29,7 +29,7 @@ import type {
   SummaryParams,
   SummaryResult,
 } from './protocol';
-import { InputSpecError, parseInputs, specText } from './engine';
+import { InputSpecError, parseInputs } from './engine';
 import { AnalysisStore, describe, type Analysis } from './lsp/analysisStore';
 import { collectDiagnostics } from './lsp/diagnostics';
 import { hoverAt } from './lsp/hover';
@@ -222,7 +222,6 @@ connection.onRequest(
     }
     const answer = await engine.inputEdit(doc.getText(), engineFileName(doc.uri), params.model, inputs);
     if ('error' in answer) return { error: answer.error };
-    log(`ShapeLens: declaring ${params.model}'s input as ${inputs.map(specText).join(', ')}`);
     return { edit: { range: toRange(answer.line, answer.column, answer.endLine, answer.endColumn), newText: answer.newText } };
   }),
 );

@@ -1,10 +1,11 @@
-// `shapelens` command line: summary tables and JSON for model files. Never prints a stack trace
-// for user input; exit 0 = no errors, 1 = shape errors, 2 = usage or file errors.
+// `shapelens` command line: summary tables and JSON for model files, and `run` (cli/run.ts). Never prints
+// a stack trace for user input; exit 0 = no errors, 1 = shape errors, 2 = usage or file errors (run: 3, 4).
 import { readFileSync, statSync } from 'node:fs';
 import { analyzeSource, loadParser, type ModelReport, type Diagnostic } from '../engine';
 import { HELP, UsageError, parseArgs, type SummaryArgs } from './args';
 import { nodeHost } from '../engine/imports/nodeHost';
 import { renderDiagnostic, renderReport } from './table';
+import { runCommand } from './run';
 
 const MAX_FILE_BYTES = 8 * 1024 * 1024;
 
@@ -83,6 +84,7 @@ async function main(): Promise<number> {
       process.stdout.write('shapelens 0.1.0\n');
       return 0;
     }
+    if (args.command === 'run') return await runCommand(args);
     return await summary(args);
   } catch (e) {
     if (e instanceof UsageError) {

@@ -54,6 +54,25 @@ export interface Graph {
   inputs: number[];
   /** The forward() results, flattened in order (a tuple output lists each tensor). */
   outputs: number[];
+  /**
+   * Every module call as forward hooks see them (parents before children, the root first), when the
+   * tracer recorded the graph; hand-built graphs may leave it out.
+   */
+  calls?: GraphCall[];
+}
+
+/** One module call: the nodes it ran and its output. */
+export interface GraphCall {
+  /** named_modules() path; '' is the root. */
+  path: string;
+  depth: number;
+  /** 1-based line of the call. */
+  line: number;
+  /** Its nodes are first .. last - 1 (none for a call that only passed a value on, e.g. nn.Identity). */
+  first: number;
+  last: number;
+  /** Value id of its (first) output tensor, or -1 when it returned none. */
+  output: number;
 }
 
 // ---------------------------------------------------------------- convolution

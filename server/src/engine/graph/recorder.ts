@@ -6,7 +6,7 @@ import { PyList, PyTuple, type PyObject, type Value } from '../interp/values';
 import { namedModules } from '../torch/moduleState';
 import { Tensor } from '../torch/tensor';
 import type { GraphParam } from './api';
-import type { Graph, GraphValue, OpAttrs, OpName, OpNode } from './ir';
+import type { Graph, GraphCall, GraphValue, OpAttrs, OpName, OpNode } from './ir';
 
 export class GraphRecorder {
   readonly values: GraphValue[] = [];
@@ -40,11 +40,23 @@ export class GraphRecorder {
     }
   }
 
-  enter(path: string): void {
+  readonly calls: GraphCall[] = [];
+  private readonly openCalls: GraphCall[] = [];
+
+  /** A module call starts (its nodes follow until `leave`). */
+  enter(path: string, site: Range): void {
+    const c: GraphCall = { path, depth: this.pathStack.length, line: site.sl + 1, first: this.nodes.length, last: this.nodes.length, output: -1 };
     this.pathStack.push(path);
+    this.calls.push(c);
+    this.openCalls.push(c);
   }
-  leave(): void {
+  leave(out: Value | undefined): void {
     this.pathStack.pop();
+    const c = this.openCalls.pop();
+    if (!c) return;
+    c.last = this.nodes.length;
+    const first = out instanceof Tensor ? out : (out instanceof PyTuple || out instanceof PyList) && out.items[0] instanceof Tensor ? out.items[0] : null;
+    c.output = first ? (this.valueOf(first) ?? -1) : -1;
   }
 
   private newValue(t: Tensor, extra?: Partial<GraphValue>): number {
@@ -136,6 +148,6 @@ export class GraphRecorder {
     }
     if (this.symbolic) return this.miss('a symbolic input size (give a concrete input shape)', site);
     if (this.unsupported.length) return;
-    this.graph = { values: this.values, nodes: this.nodes, inputs: this.inputs, outputs: outs };
+    this.graph = { values: this.values, nodes: this.nodes, inputs: this.inputs, outputs: outs, calls: this.calls };
   }
 }

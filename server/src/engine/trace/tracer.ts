@@ -48,13 +48,13 @@ export class Tracer {
       this.calls.push(rec);
     }
     this.depth++;
-    if (path !== null) this.graph?.enter(path);
-    let out: Value;
+    if (path !== null) this.graph?.enter(path, a.site);
+    let out: Value | undefined;
     try {
       out = this.ip.callForward(m, a);
     } finally {
       this.depth--;
-      if (path !== null) this.graph?.leave();
+      if (path !== null) this.graph?.leave(out);
     }
     if (rec) {
       rec.output = out;

@@ -1,0 +1,124 @@
+// Dense convolution as a GEMM over the packed input: out[oc][q] = bias[oc] + sum_k W[oc][k] * B[k][q]
+// with B[k][q] = packed[koff[k] + q] (see pack.ts). For each tile of NR = 8 flat positions the B rows
+// are copied into a contiguous panel, then the micro-kernel keeps an MR x NR register tile (4 output
+// channels x 8 positions = 8 f32x4 accumulators), streams the packed weights as splats and reads two
+// vectors of the panel per tap: 6 loads for 8 multiply-adds.
+import { madd, p32, pptr } from './simd';
+import {
+  C_N, C_OC, C_OH, C_OW, C_G, C_ICG, C_OCG, C_PW, C_Q_PTR, C_Q_IMG, C_Q_IC, C_OUT_PTR, C_W_PTR,
+  C_BIAS_PTR, C_KOFF_PTR, C_K, C_RELU, C_CHUNK_Q, C_NCHUNK, C_OCB, C_TILEBUF, C_TILEBUF_STRIDE, MR, NR,
+} from '../src/wasm/layout';
+
+/**
+ * The 4 x 8 register tile over K taps of a packed panel: `b` holds K rows of 8 floats (see
+ * packPanel), `a` K rows of 4 weights. Writes the tile row-major (4 rows of 8 floats) to `tb`.
+ * Four rows is what V8's register allocator holds without spilling: it hoists every load of a tap
+ * above that tap's arithmetic, so accumulators + loaded vectors + one temporary must fit in 15.
+ */
+@inline function micro4x8(a: usize, b: usize, K: i32, bias: usize, tb: usize): void {
+  let c00 = v128.load32_splat(bias), c01 = c00;
+  let c10 = v128.load32_splat(bias, 4), c11 = c10;
+  let c20 = v128.load32_splat(bias, 8), c21 = c20;
+  let c30 = v128.load32_splat(bias, 12), c31 = c30;
+  const aend = a + (<usize>K << 4);
+  while (a < aend) {
+    const b0 = v128.load(b), b1 = v128.load(b, 16);
+    const w0 = v128.load32_splat(a);
+    c00 = madd(w0, b0, c00); c01 = madd(w0, b1, c01);
+    const w1 = v128.load32_splat(a, 4);
+    c10 = madd(w1, b0, c10); c11 = madd(w1, b1, c11);
+    const w2 = v128.load32_splat(a, 8);
+    c20 = madd(w2, b0, c20); c21 = madd(w2, b1, c21);
+    const w3 = v128.load32_splat(a, 12);
+    c30 = madd(w3, b0, c30); c31 = madd(w3, b1, c31);
+    a += 16;
+    b += 32;
+  }
+  v128.store(tb, c00); v128.store(tb, c01, 16);
+  v128.store(tb, c10, 32); v128.store(tb, c11, 48);
+  v128.store(tb, c20, 64); v128.store(tb, c21, 80);
+  v128.store(tb, c30, 96); v128.store(tb, c31, 112);
+}
+
+/**
+ * Copies the B rows of one tile (8 flat positions from `b`, tap k at byte delta sum(deltas[..k]))
+ * into a contiguous panel: the micro-kernel then streams it from L1 for every output-channel block,
+ * instead of gathering from all input planes each time (which the weight stream would evict).
+ */
+@inline function packPanel(b: usize, deltas: usize, K: i32, panel: usize): void {
+  const dend = deltas + (<usize>K << 2);
+  let p = b;
+  while (deltas < dend) {
+    p += <usize>load<i32>(deltas);
+    v128.store(panel, v128.load(p));
+    v128.store(panel, v128.load(p, 16), 16);
+    panel += 32;
+    deltas += 4;
+  }
+}
+
+/**
+ * Writes `rows` rows of a tile (flat positions q .. q + NR, only those < qEnd) to the NCHW output
+ * plane(s) at `out`, dropping the padding columns ow >= OW of the flat grid and applying ReLU.
+ */
+function storeTile(tb: usize, out: usize, rows: i32, q: i32, qEnd: i32, PW: i32, OW: i32, planeBytes: usize, relu: bool): void {
+  const zero = f32x4.splat(0);
+  for (let v = 0; v < NR; v += 4) {
+    const qq = q + v;
+    if (qq >= qEnd) break;
+    const oh = qq / PW, ow = qq - oh * PW;
+    if (ow + 4 <= OW && qq + 4 <= qEnd) {
+      const dst = out + (<usize>(oh * OW + ow) << 2);
+      for (let r = 0; r < rows; r++) {
+        let x = v128.load(tb + (<usize>(r * NR + v) << 2));
+        if (relu) x = f32x4.max(x, zero);
+        v128.store(dst + <usize>r * planeBytes, x);
+      }
+    } else {
+      for (let l = 0; l < 4; l++) {
+        const ql = qq + l;
+        if (ql >= qEnd) break;
+        const ohl = ql / PW, owl = ql - ohl * PW;
+        if (owl >= OW) continue;
+        const dst = out + (<usize>(ohl * OW + owl) << 2);
+        for (let r = 0; r < rows; r++) {
+          let x = load<f32>(tb + (<usize>(r * NR + v + l) << 2));
+          if (relu && !(x > 0)) x = x != x ? x : 0; // max(x, 0) that keeps NaN visible
+          store<f32>(dst + <usize>r * planeBytes, x);
+        }
+      }
+    }
+  }
+}
+
+/** Parallel job: tile = (n * G + g) * NCHUNK + chunk computes every output channel of group g over one chunk of flat positions. */
+export function conv_gemm(params: usize, tile: i32, thread: i32): void {
+  const NCHUNK = p32(params, C_NCHUNK), G = p32(params, C_G);
+  const chunk = tile % NCHUNK, ng = tile / NCHUNK;
+  const g = ng % G, n = ng / G;
+  const OC = p32(params, C_OC), OH = p32(params, C_OH), OW = p32(params, C_OW);
+  const OCG = p32(params, C_OCG), ICG = p32(params, C_ICG), PW = p32(params, C_PW);
+  const K = p32(params, C_K), OCB = p32(params, C_OCB), CHUNK_Q = p32(params, C_CHUNK_Q);
+  const relu = p32(params, C_RELU) != 0;
+  const qAll = OH * PW;
+  const q0 = chunk * CHUNK_Q;
+  let q1 = q0 + CHUNK_Q;
+  if (q1 > qAll) q1 = qAll;
+  const planeBytes = <usize>(OH * OW) << 2;
+  const bBase = pptr(params, C_Q_PTR) + <usize>n * <usize>p32(params, C_Q_IMG) + <usize>(g * ICG) * <usize>p32(params, C_Q_IC);
+  const aBase = pptr(params, C_W_PTR) + (<usize>(g * OCB * K * MR) << 2);
+  const biasBase = pptr(params, C_BIAS_PTR) + (<usize>(g * OCB * MR) << 2);
+  const outBase = pptr(params, C_OUT_PTR) + <usize>(n * OC + g * OCG) * planeBytes;
+  const koff = pptr(params, C_KOFF_PTR);
+  const tb = pptr(params, C_TILEBUF) + <usize>thread * <usize>p32(params, C_TILEBUF_STRIDE);
+  const panel = tb + <usize>(MR * NR * 4);
+  for (let q = q0; q < q1; q += NR) {
+    packPanel(bBase + (<usize>q << 2), koff, K, panel);
+    for (let ocb = 0; ocb < OCB; ocb++) {
+      micro4x8(aBase + (<usize>(ocb * K * MR) << 2), panel, K, biasBase + (<usize>(ocb * MR) << 2), tb);
+      let rows = OCG - ocb * MR;
+      if (rows > MR) rows = MR;
+      storeTile(tb, outBase + <usize>(ocb * MR) * planeBytes, rows, q, q1, PW, OW, planeBytes, relu);
+    }
+  }
+}

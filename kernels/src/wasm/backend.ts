@@ -1,0 +1,257 @@
+// The WebAssembly SIMD fast path behind one object: load the kernel module, own its memory and the
+// worker pool, prepare layers once (packed weights), and run ops one at a time on NDArrays whose
+// data lives in the kernels' memory (outputs are views into a per-run arena).
+import type { AvgPoolAttrs, ConvAttrs, MaxPoolAttrs } from '../../../server/src/engine/graph/ir';
+import type { NDArray } from '../ndarray';
+import { KernelPool, type JobFn } from '../pool/pool';
+import type { WorkerHost } from '../pool/host';
+import { CTRL } from '../pool/protocol';
+import { KernelContext } from './context';
+import { Arena, Heap } from './heap';
+import { chooseVariant, JOB_FNS, variantFile, type KernelExports, type Variant } from './module';
+import { disposeConv, prepareConv, runConv, type BatchNormFold, type ConvHandle } from './conv';
+import { disposePoolPlans, runPool, type PoolPlans } from './pool2d';
+import { disposeLinear, prepareLinear, runLinear, runMatmul, type LinearHandle } from './linear';
+import { runAdd, runBatchNormEval, runRelu, type BatchNormEval } from './elementwise';
+
+export interface BackendOptions {
+  /** Threads per op, the calling thread included; default: the platform's core count. */
+  threads?: number;
+  /** 'auto' (default): relaxed SIMD where supported; false: plain SIMD128; true: relaxed or an error. */
+  relaxed?: boolean | 'auto';
+  /** Upper limit of the kernels' memory (weights, activations, scratch); default 2048 MiB. */
+  maxMemoryMiB?: number;
+  /** Tests: fill every output with NaN before the kernel writes it. */
+  poisonOutputs?: boolean;
+  /** Iterations an idle worker spins before sleeping (default 20000, about 0.1 ms). */
+  spin?: number;
+  /**
+   * 'adaptive' (default): each layer runs on one thread or all of them, whichever measured faster
+   * (re-measured every 16 calls, so a core that gets busy is noticed); 'always': all threads.
+   */
+  parallel?: 'adaptive' | 'always';
+}
+
+/** What a platform entry (kernels/src/node, kernels/src/web) supplies. */
+export interface Platform {
+  loadBinary(file: string): Promise<Uint8Array>;
+  /** null where workers cannot share memory. */
+  host: WorkerHost | null;
+  cores: number;
+}
+
+export interface OpOptions {
+  /** Apply ReLU to the result (fused into the kernel's store). */
+  relu?: boolean;
+  /** Checked before the op starts: an aborted signal rejects with an AbortError. */
+  signal?: AbortSignal;
+}
+
+const PAGE = 65536;
+const CTRL_PTR = 64;
+const PEAK_XY_PTR = 1024;
+const HEAP_START = 4096;
+
+export async function createWasmBackend(platform: Platform, opts: BackendOptions = {}): Promise<WasmBackend> {
+  const threads = Math.max(1, Math.min(CTRL.MAX_THREADS, Math.floor(opts.threads ?? platform.cores)));
+  const choice = chooseVariant(opts.relaxed ?? 'auto');
+  const file = variantFile(choice.variant, choice.shared);
+  const bytes = await platform.loadBinary(file);
+  const module = await WebAssembly.compile(bytes);
+  const maxBytes = Math.max(64, opts.maxMemoryMiB ?? 2048) * 1048576;
+  const memory = new WebAssembly.Memory({ initial: 256, maximum: Math.floor(maxBytes / PAGE), shared: choice.shared } as WebAssembly.MemoryDescriptor);
+  const instance = await WebAssembly.instantiate(module, {
+    env: {
+      memory,
+      abort: () => {
+        throw new Error('kernel abort');
+      },
+    },
+  });
+  const ex = instance.exports as Record<string, unknown>;
+  const fns = JOB_FNS.map((n) => ex[n] as JobFn);
+  const pool = new KernelPool({
+    module, memory, fns, fnNames: [...JOB_FNS], ctrlPtr: CTRL_PTR,
+    threads: choice.shared ? threads : 1, host: choice.shared ? platform.host : null, spin: opts.spin, parallel: opts.parallel,
+  });
+  const heap = new Heap(memory, HEAP_START, maxBytes);
+  const ctx = new KernelContext(heap, new Arena(heap), pool, choice.shared ? threads : 1, opts.poisonOutputs ?? false);
+  return new WasmBackend(ctx, pool, ex as unknown as KernelExports, heap, choice.variant, choice.shared);
+}
+
+export class WasmBackend {
+  private chain: Promise<unknown> = Promise.resolve();
+  private readonly poolPlans: PoolPlans = new Map();
+
+  constructor(
+    private readonly ctx: KernelContext,
+    private readonly pool: KernelPool,
+    private readonly exports: KernelExports,
+    private readonly heap: Heap,
+    /** 'relaxed': fused multiply-add (relaxed SIMD); 'simd128': multiply then add. */
+    readonly variant: Variant,
+    /** Whether the memory is shared with worker threads. */
+    readonly shared: boolean,
+  ) {}
+
+  /** Threads an op may use (the caller and the live workers). */
+  get threads(): number {
+    return this.pool.threads;
+  }
+
+  /** How the last op ran: on this thread, on all threads, or split to compare the two. */
+  get lastMode(): 'single' | 'multi' | 'probe' {
+    return this.pool.lastMode;
+  }
+
+  set poisonOutputs(on: boolean) {
+    this.ctx.poisonOutputs = on;
+  }
+
+  // ---------------------------------------------------------------- layers with weights
+
+  /** Packs a conv layer's weights once (optionally folding an eval-mode batch norm that follows it). */
+  prepareConv(weight: NDArray, bias: NDArray | null, attrs: ConvAttrs, batchNorm?: BatchNormFold): ConvHandle {
+    return prepareConv(this.ctx, weight, bias, attrs, batchNorm);
+  }
+
+  conv(h: ConvHandle, x: NDArray, o: OpOptions = {}): Promise<NDArray> {
+    return this.enqueue(o.signal, () => runConv(this.ctx, h, x, o.relu ?? false));
+  }
+
+  prepareLinear(weight: NDArray, bias: NDArray | null): LinearHandle {
+    return prepareLinear(this.ctx, weight, bias);
+  }
+
+  linear(h: LinearHandle, x: NDArray, o: OpOptions = {}): Promise<NDArray> {
+    return this.enqueue(o.signal, () => runLinear(this.ctx, h, x, o.relu ?? false));
+  }
+
+  /** Frees a prepared layer's packed weights and plans. */
+  release(h: ConvHandle | LinearHandle): void {
+    if (h.kind === 'conv') disposeConv(this.ctx, h);
+    else disposeLinear(this.ctx, h);
+  }
+
+  // ---------------------------------------------------------------- ops without weights
+
+  maxPool(x: NDArray, attrs: MaxPoolAttrs, o: OpOptions = {}): Promise<NDArray> {
+    return this.enqueue(o.signal, () => runPool(this.ctx, this.poolPlans, 'max', x, attrs, o.relu ?? false));
+  }
+
+  avgPool(x: NDArray, attrs: AvgPoolAttrs, o: OpOptions = {}): Promise<NDArray> {
+    return this.enqueue(o.signal, () => runPool(this.ctx, this.poolPlans, 'avg', x, attrs, o.relu ?? false));
+  }
+
+  matmul(a: NDArray, b: NDArray, o: OpOptions = {}): Promise<NDArray> {
+    return this.enqueue(o.signal, () => runMatmul(this.ctx, a, b));
+  }
+
+  batchNormEval(x: NDArray, bn: BatchNormEval, o: OpOptions = {}): Promise<NDArray> {
+    return this.enqueue(o.signal, () => runBatchNormEval(this.ctx, x, bn, o.relu ?? false));
+  }
+
+  /** ReLU on its own (x [N, C, ...]); prefer the `relu` option of the op before it, which costs nothing. */
+  relu(x: NDArray, o: Pick<OpOptions, 'signal'> = {}): Promise<NDArray> {
+    return this.enqueue(o.signal, () => runRelu(this.ctx, x));
+  }
+
+  add(a: NDArray, b: NDArray, o: OpOptions = {}): Promise<NDArray> {
+    return this.enqueue(o.signal, () => runAdd(this.ctx, a, b, o.relu ?? false));
+  }
+
+  // ---------------------------------------------------------------- memory
+
+  /** Copies x into the arena (so later ops read it without a copy). */
+  upload(x: NDArray): NDArray {
+    const out = this.ctx.output(x.shape);
+    out.array.data.set(x.data as Float32Array);
+    return out.array;
+  }
+
+  /**
+   * Frees every activation of the run (all NDArrays the ops returned since the last reset): call it
+   * when a run ends, after copying out what must outlive it (`new Float32Array(y.data)`).
+   */
+  resetArena(): void {
+    this.ctx.arena.reset();
+  }
+
+  get bytesInUse(): number {
+    return this.heap.bytesInUse;
+  }
+
+  /**
+   * Grows the memory now so that `bytes` more can be allocated without growing later. Only matters
+   * where the memory is not shared (browsers without cross-origin isolation): there, growing
+   * detaches the buffer and empties every NDArray the backend returned before.
+   */
+  reserve(bytes: number): void {
+    this.heap.release(this.heap.alloc(bytes));
+  }
+
+  // ---------------------------------------------------------------- measurement and lifetime
+
+  /**
+   * The SIMD multiply-add peak of one core in GFLOP/s (fused multiply-add in the relaxed build),
+   * measured for about `ms` milliseconds in runs of ~0.2 ms: the best run, or their median (which
+   * is what a kernel's median time compares with on a machine with other load).
+   */
+  peakGflops(ms = 50, stat: 'best' | 'median' = 'best'): number {
+    const xy = this.heap.f32(PEAK_XY_PTR, 8);
+    xy.fill(0.999, 0, 4);
+    xy.fill(0.001, 4, 8);
+    const iters = 20000;
+    this.exports.peak_madd(iters, PEAK_XY_PTR);
+    const rates: number[] = [];
+    const end = performance.now() + ms;
+    do {
+      const t0 = performance.now();
+      this.exports.peak_madd(iters, PEAK_XY_PTR);
+      const dt = performance.now() - t0;
+      if (dt > 0) rates.push((iters * 96) / dt / 1e6);
+    } while (performance.now() < end);
+    rates.sort((a, b) => a - b);
+    return stat === 'best' ? rates[rates.length - 1]! : rates[rates.length >> 1]!;
+  }
+
+  /** Resolves when every worker thread is up (ops never wait for this; tests and benchmarks do). */
+  ready(): Promise<void> {
+    return this.pool.ready();
+  }
+
+  /** Forgets the per-layer single/multi-thread measurements. */
+  resetThreadPlans(): void {
+    this.pool.resetPlans();
+  }
+
+  /** Tests: the worker with this thread id (1 ..) throws inside its next tile. */
+  injectWorkerCrash(threadId: number): void {
+    this.pool.injectCrash(threadId);
+  }
+
+  async dispose(): Promise<void> {
+    await this.chain.catch(() => undefined);
+    disposePoolPlans(this.ctx, this.poolPlans);
+    await this.pool.dispose();
+  }
+
+  /** Runs ops one after another (they share the control block and scratch). */
+  private enqueue<T>(signal: AbortSignal | undefined, fn: () => Promise<T>): Promise<T> {
+    const run = async (): Promise<T> => {
+      if (signal?.aborted) throw abortError(signal);
+      return fn();
+    };
+    const p = this.chain.then(run, run);
+    this.chain = p.catch(() => undefined);
+    return p;
+  }
+}
+
+function abortError(signal: AbortSignal): Error {
+  const reason = signal.reason as unknown;
+  if (reason instanceof Error && reason.name === 'AbortError') return reason;
+  const e = new Error(reason instanceof Error ? reason.message : 'the run was cancelled');
+  e.name = 'AbortError';
+  return e;
+}

@@ -1,0 +1,95 @@
+// What the op files (conv, pool, linear, element-wise) share: the heap and arena, the pool, scratch
+// space, and moving NDArrays in and out of the kernels' memory.
+import { numel, type NDArray } from '../ndarray';
+import type { Arena, Heap } from './heap';
+import type { KernelPool } from '../pool/pool';
+import type { JobName } from './module';
+import { FN } from './module';
+import { C_SLOTS, L_SLOTS } from './layout';
+
+const PARAM_SLOTS = Math.max(C_SLOTS, L_SLOTS);
+
+export class KernelContext {
+  private scratchPtr = 0;
+  private scratchBytes = 0;
+
+  constructor(
+    readonly heap: Heap,
+    readonly arena: Arena,
+    readonly pool: KernelPool,
+    /** Threads a job may use at most (the caller and every worker): sizes per-thread scratch. */
+    readonly maxThreads: number,
+    /** Fill every output with NaN before the kernel writes it (tests: an unwritten element cannot pass). */
+    public poisonOutputs: boolean,
+  ) {}
+
+  /** A region of at least `bytes`, reused by every op (ops run one at a time). */
+  scratch(bytes: number): number {
+    if (bytes > this.scratchBytes) {
+      if (this.scratchPtr) this.heap.release(this.scratchPtr);
+      this.scratchBytes = Math.ceil(bytes * 1.25);
+      this.scratchPtr = this.heap.alloc(this.scratchBytes);
+    }
+    return this.scratchPtr;
+  }
+
+  /** Pointer to `x`'s float32 data in the kernels' memory, copying it into the arena if it lives elsewhere. */
+  input(x: NDArray, op: string): number {
+    if (x.dtype !== 'float32' || !(x.data instanceof Float32Array)) throw new Error(`${op}: the fast path takes float32 tensors, got ${x.dtype}`);
+    if (x.data.length !== numel(x.shape)) throw new Error(`${op}: ${x.data.length} values for shape [${x.shape.join(', ')}]`);
+    if (this.heap.owns(x.data)) return x.data.byteOffset;
+    const p = this.arena.alloc(x.data.length * 4);
+    this.heap.f32(p, x.data.length).set(x.data);
+    return p;
+  }
+
+  /** A fresh arena tensor of this shape (a view into the kernels' memory). */
+  output(shape: readonly number[]): { ptr: number; array: NDArray } {
+    const n = numel(shape);
+    const ptr = this.arena.alloc(n * 4);
+    const data = this.heap.f32(ptr, n);
+    if (this.poisonOutputs) data.fill(NaN);
+    return { ptr, array: { shape: shape.slice(), dtype: 'float32', data } };
+  }
+
+  /** Copies a small constant (weights, tables) into a long-lived heap block. */
+  persistF32(values: ArrayLike<number>): number {
+    const p = this.heap.alloc(Math.max(1, values.length) * 4);
+    this.heap.f32(p, values.length).set(values);
+    return p;
+  }
+
+  persistI32(values: ArrayLike<number>): number {
+    const p = this.heap.alloc(Math.max(1, values.length) * 4);
+    this.heap.i32(p, values.length).set(values);
+    return p;
+  }
+
+  /** A new parameter block (long-lived: plans keep theirs). */
+  params(): number {
+    return this.heap.alloc(PARAM_SLOTS * 4);
+  }
+
+  /** Writes parameter slots (slot -> value) into a parameter block. */
+  setSlots(params: number, slots: Record<number, number>): void {
+    const view = this.heap.i32(params, PARAM_SLOTS);
+    for (const [k, v] of Object.entries(slots)) view[Number(k)] = v;
+  }
+
+  run(job: JobName, params: number, ntiles: number, key: string): Promise<void> {
+    return this.pool.run(FN[job], params, ntiles, `${job}:${key}`);
+  }
+}
+
+/** The float32 bit pattern of `v`, for the i32 parameter slots. */
+export function f32bits(v: number): number {
+  const b = new Float32Array([v]);
+  return new Int32Array(b.buffer)[0]!;
+}
+
+/** Batch dims, channels and spatial dims of x for an op over the last `nd` dims. */
+export function splitLayout(op: string, shape: readonly number[], nd: number): { lead: number[]; N: number; C: number; spatial: number[] } {
+  if (shape.length < nd + 1) throw new Error(`${op}: input [${shape.join(', ')}] needs at least ${nd + 1} dims (channels and ${nd} spatial)`);
+  const lead = shape.slice(0, shape.length - nd - 1);
+  return { lead, N: lead.reduce((a, b) => a * b, 1), C: shape[shape.length - nd - 1]!, spatial: shape.slice(shape.length - nd) };
+}

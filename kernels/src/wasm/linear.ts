@@ -1,0 +1,104 @@
+// Linear layers and matrix products on the fast path: Y = X W^T + b with W kept in PyTorch's
+// [out, in] layout (copied into the kernels' memory once per layer), split over output features.
+import type { NDArray } from '../ndarray';
+import { KernelContext } from './context';
+import * as S from './layout';
+
+export interface LinearHandle {
+  readonly kind: 'linear';
+  readonly id: number;
+  readonly IN: number;
+  readonly OUT: number;
+  readonly wPtr: number;
+  readonly biasPtr: number;
+  readonly params: number;
+  disposed: boolean;
+}
+
+let nextId = 1;
+
+export function prepareLinear(ctx: KernelContext, weight: NDArray, bias: NDArray | null): LinearHandle {
+  if (weight.dtype !== 'float32' || weight.shape.length !== 2) throw new Error(`linear: weight must be a 2-D float32 tensor, got [${weight.shape.join(', ')}] ${weight.dtype}`);
+  const [OUT, IN] = weight.shape as [number, number];
+  if (bias && (bias.shape.length !== 1 || bias.shape[0] !== OUT)) throw new Error(`linear: bias must be [${OUT}], got [${bias.shape.join(', ')}]`);
+  return {
+    kind: 'linear', id: nextId++, IN, OUT,
+    wPtr: ctx.persistF32(weight.data),
+    biasPtr: bias ? ctx.persistF32(bias.data) : 0,
+    params: ctx.params(),
+    disposed: false,
+  };
+}
+
+export function disposeLinear(ctx: KernelContext, h: LinearHandle): void {
+  if (h.disposed) return;
+  h.disposed = true;
+  ctx.heap.release(h.wPtr);
+  if (h.biasPtr) ctx.heap.release(h.biasPtr);
+  ctx.heap.release(h.params);
+}
+
+/** x [..., IN] -> [..., OUT]. */
+export async function runLinear(ctx: KernelContext, h: LinearHandle, x: NDArray, relu: boolean): Promise<NDArray> {
+  if (h.disposed) throw new Error('linear: the layer\'s prepared weights were disposed');
+  const IN = x.shape[x.shape.length - 1];
+  if (x.shape.length < 1 || IN !== h.IN) throw new Error(`linear: input [${x.shape.join(', ')}] must end in ${h.IN} features`);
+  const N = x.data.length / h.IN;
+  const xPtr = ctx.input(x, 'linear');
+  const out = ctx.output([...x.shape.slice(0, -1), h.OUT]);
+  const { chunk, nchunk } = chunking(N, h.IN, h.OUT);
+  ctx.setSlots(h.params, {
+    [S.L_N]: N, [S.L_IN]: h.IN, [S.L_OUT]: h.OUT, [S.L_X_PTR]: xPtr, [S.L_W_PTR]: h.wPtr, [S.L_BIAS_PTR]: h.biasPtr,
+    [S.L_Y_PTR]: out.ptr, [S.L_RELU]: relu ? 1 : 0, [S.L_CHUNK]: chunk, [S.L_NCHUNK]: nchunk, [S.L_BATCH]: 1,
+    [S.L_XB]: 0, [S.L_WB]: 0, [S.L_YB]: 0,
+  });
+  await ctx.run('linear', h.params, nchunk, `${h.id}:${N}`);
+  return out.array;
+}
+
+/** Whether the fast path multiplies these shapes: a [..., M, K] @ b [K, N] or b [..., K, N] with the same batch dims. */
+export function matmulSupported(a: readonly number[], b: readonly number[]): boolean {
+  if (a.length < 2 || b.length < 2) return false;
+  if (a[a.length - 1] !== b[b.length - 2]) return false;
+  if (b.length === 2) return true;
+  return a.length === b.length && a.slice(0, -2).every((d, i) => d === b[i]);
+}
+
+export async function runMatmul(ctx: KernelContext, a: NDArray, b: NDArray): Promise<NDArray> {
+  if (!matmulSupported(a.shape, b.shape)) throw new Error(`matmul: the fast path does not take [${a.shape.join(', ')}] @ [${b.shape.join(', ')}]; use the reference kernel`);
+  const K = a.shape[a.shape.length - 1]!;
+  const M = a.shape[a.shape.length - 2]!;
+  const Nn = b.shape[b.shape.length - 1]!;
+  const batch = b.shape.length === 2 ? 1 : b.data.length / (K * Nn);
+  const rows = b.shape.length === 2 ? a.data.length / K : M;
+  // The kernel wants the right operand as [N][K] rows: transpose b once into the arena.
+  const bt = ctx.arena.alloc(Math.max(1, b.data.length) * 4);
+  const btv = ctx.heap.f32(bt, b.data.length);
+  const bd = b.data;
+  for (let s = 0; s < batch; s++) {
+    const o = s * K * Nn;
+    for (let k = 0; k < K; k++) for (let n = 0; n < Nn; n++) btv[o + n * K + k] = bd[o + k * Nn + n]!;
+  }
+  const aPtr = ctx.input(a, 'matmul');
+  const out = ctx.output([...a.shape.slice(0, -1), Nn]);
+  const { chunk, nchunk } = chunking(rows, K, Nn);
+  const params = ctx.params();
+  try {
+    ctx.setSlots(params, {
+      [S.L_N]: rows, [S.L_IN]: K, [S.L_OUT]: Nn, [S.L_X_PTR]: aPtr, [S.L_W_PTR]: bt, [S.L_BIAS_PTR]: 0,
+      [S.L_Y_PTR]: out.ptr, [S.L_RELU]: 0, [S.L_CHUNK]: chunk, [S.L_NCHUNK]: nchunk, [S.L_BATCH]: batch,
+      [S.L_XB]: rows * K, [S.L_WB]: b.shape.length === 2 ? 0 : K * Nn, [S.L_YB]: rows * Nn,
+    });
+    await ctx.run('linear', params, batch * nchunk, `matmul:${a.shape.join('x')}@${b.shape.join('x')}`);
+  } finally {
+    ctx.heap.release(params);
+  }
+  return out.array;
+}
+
+/** Output-feature chunks (multiples of 4) of roughly half a million multiply-adds each. */
+function chunking(N: number, IN: number, OUT: number): { chunk: number; nchunk: number } {
+  const target = Math.max(1, Math.min(Math.ceil(OUT / 4), Math.ceil((N * IN * OUT) / 5e5), 64));
+  const chunk = Math.ceil(OUT / target / 4) * 4;
+  return { chunk, nchunk: Math.ceil(OUT / chunk) };
+}

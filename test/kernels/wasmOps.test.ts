@@ -1,0 +1,103 @@
+// The WebAssembly fast path's pooling, linear, matmul, batch norm and residual add against the
+// TypeScript reference on seeded inputs (ceil_mode, padding, dilation, divisor rules, odd sizes,
+// batch > 1), with NaN-filled outputs.
+import { test, after } from 'node:test';
+import assert from 'node:assert/strict';
+import type { AvgPoolAttrs, MaxPoolAttrs } from '../../server/src/engine/graph/ir';
+import { avgPool, maxPool } from '../../kernels/src/ref/pool';
+import { linear } from '../../kernels/src/ref/linear';
+import { matmul } from '../../kernels/src/ref/matmul';
+import { batchNorm } from '../../kernels/src/ref/batchNorm';
+import { binary } from '../../kernels/src/ref/binary';
+import { assertClose, backend, disposeAll, randn, relu } from './wasmHelpers';
+
+after(disposeAll);
+
+const mp = (k: number[], s: number[], p: number[], d: number[], ceilMode: boolean): MaxPoolAttrs => ({ nd: k.length as 1 | 2, kernel: k, stride: s, padding: p, dilation: d, ceilMode, returnIndices: false });
+const ap = (k: number[], s: number[], p: number[], ceilMode: boolean, countIncludePad: boolean, divisorOverride: number | null = null): AvgPoolAttrs => ({ nd: k.length as 1 | 2, kernel: k, stride: s, padding: p, ceilMode, countIncludePad, divisorOverride });
+
+test('max pooling equals the reference (padding, ceil_mode, dilation, stride > kernel, NaN propagation)', async () => {
+  const be = await backend({ threads: 1, relaxed: false });
+  const cases: Array<[number[], MaxPoolAttrs]> = [
+    [[1, 3, 9, 9], mp([3, 3], [2, 2], [1, 1], [1, 1], false)],
+    [[2, 5, 10, 11], mp([3, 3], [2, 2], [1, 1], [1, 1], true)],
+    [[1, 4, 12, 13], mp([2, 2], [2, 2], [0, 0], [1, 1], true)],
+    [[1, 2, 13, 12], mp([3, 2], [1, 3], [1, 1], [2, 3], false)],
+    [[1, 3, 11, 7], mp([2, 2], [3, 3], [0, 0], [1, 1], false)],
+    [[3, 20], mp([4], [3], [2], [1], true)],
+  ];
+  for (const [shape, a] of cases) {
+    const x = randn(shape, shape.length * 31 + shape[shape.length - 1]!);
+    const want = maxPool([x], a)[0]!;
+    assertClose(`max_pool ${JSON.stringify(a)} on [${shape}]`, await be.maxPool(x, a), want);
+    assertClose(`max_pool + ReLU`, await be.maxPool(x, a, { relu: true }), relu(want));
+  }
+  const x = randn([1, 1, 4, 4], 5);
+  (x.data as Float32Array)[5] = NaN;
+  const a = mp([2, 2], [2, 2], [0, 0], [1, 1], false);
+  assertClose('a NaN in a window makes that window NaN', await be.maxPool(x, a), maxPool([x], a)[0]!);
+  be.resetArena();
+});
+
+test('average pooling equals the reference (count_include_pad both ways, ceil_mode overhang, divisor_override, global)', async () => {
+  const be = await backend({ threads: 1, relaxed: false });
+  const cases: Array<[number[], AvgPoolAttrs]> = [
+    [[1, 3, 9, 9], ap([3, 3], [2, 2], [1, 1], false, true)],
+    [[1, 3, 9, 9], ap([3, 3], [2, 2], [1, 1], false, false)],
+    [[2, 4, 10, 11], ap([3, 3], [2, 2], [1, 1], true, true)],
+    [[2, 4, 10, 11], ap([3, 3], [2, 2], [1, 1], true, false)],
+    [[1, 2, 8, 9], ap([2, 3], [2, 2], [1, 0], false, true, 5)],
+    [[1, 16, 7, 7], ap([7, 7], [7, 7], [0, 0], false, true)],
+    [[2, 3, 17], ap([5], [2], [2], true, false)],
+  ];
+  for (const [shape, a] of cases) {
+    const x = randn(shape, shape.reduce((s, d) => s + d, 0));
+    assertClose(`avg_pool ${JSON.stringify(a)} on [${shape}]`, await be.avgPool(x, a), avgPool([x], a)[0]!);
+  }
+  be.resetArena();
+});
+
+test('linear equals the reference for batch 1, odd batches and sizes that are not multiples of 4', async () => {
+  const be = await backend({ threads: 1, relaxed: true });
+  for (const [lead, IN, OUT, withBias] of [[[1], 400, 120, true], [[3], 13, 7, true], [[2, 5], 9, 10, false], [[1], 1, 1, true], [[4], 84, 10, true]] as Array<[number[], number, number, boolean]>) {
+    const x = randn([...lead, IN], IN);
+    const w = randn([OUT, IN], OUT, 0.3);
+    const b = withBias ? randn([OUT], 3) : null;
+    const want = linear(b ? [x, w, b] : [x, w], { bias: withBias })[0]!;
+    const h = be.prepareLinear(w, b);
+    assertClose(`linear [${lead}, ${IN}] -> ${OUT}`, await be.linear(h, x), want);
+    assertClose(`linear + ReLU`, await be.linear(h, x, { relu: true }), relu(want));
+    be.release(h);
+  }
+  be.resetArena();
+});
+
+test('matmul equals the reference for 2-D, batched and broadcast right operands', async () => {
+  const be = await backend({ threads: 1, relaxed: false });
+  for (const [as, bs] of [[[5, 7], [7, 3]], [[2, 6, 9], [2, 9, 5]], [[3, 4, 8], [8, 6]], [[1, 1], [1, 1]]]) {
+    const a = randn(as!, 1);
+    const b = randn(bs!, 2);
+    assertClose(`matmul [${as}] @ [${bs}]`, await be.matmul(a, b), matmul([a, b], {} as never)[0]!);
+  }
+  be.resetArena();
+});
+
+test('batch norm (eval), residual add with ReLU and ReLU alone equal the reference', async () => {
+  const be = await backend({ threads: 1, relaxed: false });
+  const x = randn([2, 5, 6, 7], 1);
+  const mean = randn([5], 2);
+  const variance = randn([5], 3);
+  variance.data.forEach((v, i) => ((variance.data as Float32Array)[i] = Math.abs(v) + 0.1));
+  const weight = randn([5], 4);
+  const bias = randn([5], 5);
+  const want = batchNorm([x, mean, variance, weight, bias], { training: false, momentum: 0.1, eps: 1e-5, runningStats: true, weight: true, bias: true, numBatchesTracked: false })[0]!;
+  assertClose('batch_norm eval', await be.batchNormEval(x, { mean, variance, weight, bias, eps: 1e-5 }), want);
+  assertClose('batch_norm eval + ReLU', await be.batchNormEval(x, { mean, variance, weight, bias, eps: 1e-5 }, { relu: true }), relu(want));
+  const y = randn([2, 5, 6, 7], 6);
+  const sum = binary([x, y], { fn: 'add', alpha: 1 })[0]!;
+  assertClose('add + ReLU', await be.add(x, y, { relu: true }), relu(sum));
+  x.data[3] = NaN;
+  assertClose('relu (NaN stays NaN)', await be.relu(x), relu(x));
+  await assert.rejects(be.add(x, randn([2, 5, 6, 6], 7)), /same shape|one shape/);
+  be.resetArena();
+});
