@@ -86,7 +86,7 @@ export async function ensureCodeServer(cache: string, log: string): Promise<Code
   const n24 = await ensureNode24(cache, log);
   const installed = (d: string) => existsSync(join(d, ...entryRel)) && existsSync(join(d, 'node_modules', 'code-server', 'lib', 'vscode', 'node_modules'));
   if (!installed(join(cache, `code-server-${CODE_SERVER_VERSION}`))) await ensureDebianPackages([DEBIAN.krb5], log);
-  const env = {
+  const env: NodeJS.ProcessEnv = {
     ...process.env,
     // npm and the install scripts run on Node 24 and compile against its headers, whatever ~/.npmrc says.
     PATH: `${join(n24.root, 'bin')}:${process.env.PATH ?? ''}`,
@@ -94,6 +94,9 @@ export async function ensureCodeServer(cache: string, log: string): Promise<Code
     npm_config_yes: 'true',
     npm_config_update_notifier: 'false',
   };
+  // Under `npm run`, the outer npm's user agent ("npm/… node/v20…") is inherited as a config value, and
+  // code-server's postinstall reads the Node version from it: let the inner npm write its own.
+  delete env.npm_config_user_agent;
   const dir = await npmInstallOnce(cache, `code-server-${CODE_SERVER_VERSION}`, `code-server@${CODE_SERVER_VERSION}`, installed, { env, allowScripts: ['code-server'], log });
   return { node: n24.node, entry: join(dir, ...entryRel) };
 }

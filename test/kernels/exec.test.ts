@@ -339,6 +339,34 @@ test('with the wasm fast path in front, conv/linear/pool/BatchNorm/add/ReLU run 
   }
 });
 
+test('outputs-only runs fuse conv + BatchNorm + ReLU on the fast path and still match PyTorch', async () => {
+  const wb = await createNodeBackend({ threads: 1 });
+  try {
+    await wb.ready();
+    const backends = [wasmExecBackend(wb), referenceBackend];
+    for (const [id, g] of [['resnet_eval', resnetGraph(false)], ['cifar_eval', cifarGraph()]] as const) {
+      const dir = join(EXEC, id);
+      const w = loadWeights(readFileSync(join(dir, 'weights.safetensors')), g.params, { modelName: id });
+      const prepared = prepareWeights(g.params, { seed: 0, checkpoint: w });
+      const outputs = new Map<number, NDArray>();
+      const r = await runGraph(g.graph, prepared.values, [readNpy(readFileSync(join(dir, 'input.npy')))], {
+        seed: 0,
+        backends,
+        detail: 'outputs',
+        onNode: (info) => outputs.set(info.index, info.outputs[0]!),
+      });
+      assert.equal(r.status, 'ok', r.message);
+      const want = readNpy(readFileSync(join(dir, 'output.npy')));
+      assert.ok(relErr(r.outputs[0]!, want) <= TOL, `${id}: relative error ${relErr(r.outputs[0]!, want)}`);
+      // A fused chain hands its one result to the BatchNorm and ReLU nodes it covered.
+      const fusedNodes = g.graph.nodes.filter((n, i) => (n.op === 'batch_norm' || (n.op === 'unary' && n.attrs.fn === 'relu')) && outputs.get(i) === outputs.get(i - 1));
+      assert.ok(fusedNodes.length >= (id === 'resnet_eval' ? 4 : 2), `${id}: ${fusedNodes.length} nodes fused`);
+    }
+  } finally {
+    await wb.dispose();
+  }
+});
+
 test('the fast path keeps a layer\'s packed weights while its tensor is unchanged and repacks a changed one', async () => {
   const wb = await createNodeBackend({ threads: 1 });
   try {

@@ -9,6 +9,14 @@ export interface NodeContext {
   /** Position of the node in `graph.nodes`. */
   readonly index: number;
   readonly graph: Graph;
+  /**
+   * Only the graph's outputs are wanted (RunOptions.detail 'outputs'): a backend may compute a node
+   * together with the single-use nodes right after it (conv → BatchNorm → ReLU), return the chain's
+   * result as this node's output, and then the same array for those nodes.
+   */
+  readonly fuse?: boolean;
+  /** The current value of a graph value (a fusing backend reads the next nodes' parameters). */
+  readonly value?: (id: number) => NDArray | undefined;
 }
 
 /**

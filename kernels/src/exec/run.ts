@@ -28,6 +28,13 @@ export interface RunOptions {
   updateState?: boolean;
   /** A plan from planGraph for this graph and these backends (else made here). */
   plan?: ExecPlan;
+  /**
+   * 'all' (default): every node's output is computed and described (statistics, first NaN/Inf), as the
+   * feature-map panel and `--stats` need. 'outputs': only the graph's outputs matter: backends may fuse
+   * chains (conv + BatchNorm + ReLU), per-node statistics are not computed, and NaN/Inf is reported
+   * for the outputs only (run again with 'all' to find the layer that made it).
+   */
+  detail?: 'all' | 'outputs';
 }
 
 export interface NodeResult extends TensorStats {
@@ -123,6 +130,11 @@ export async function runGraph(graph: Graph, params: Map<string, NDArray>, input
   }
 }
 
+/** The statistics of a node whose output was not measured ('outputs' detail): no NaN/Inf claimed, NaN figures. */
+function unmeasured(): TensorStats {
+  return { mean: NaN, std: NaN, min: NaN, max: NaN, nan: 0, inf: 0 };
+}
+
 async function execute(graph: Graph, plan: ExecPlan, params: Map<string, NDArray>, inputs: readonly NDArray[], opts: RunOptions, t0: number): Promise<RunResult> {
   const env: (NDArray | undefined)[] = new Array(graph.values.length);
   /** Per value: 1 when it holds NaN/Inf (2 = not yet scanned, for inputs, params and constants). */
@@ -159,6 +171,7 @@ async function execute(graph: Graph, plan: ExecPlan, params: Map<string, NDArray
     ms: now() - t0,
   });
 
+  const detailed = opts.detail !== 'outputs';
   for (let i = 0; i < graph.nodes.length; i++) {
     const node = graph.nodes[i]!;
     const ref = nodeRef(graph, i);
@@ -171,12 +184,12 @@ async function execute(graph: Graph, plan: ExecPlan, params: Map<string, NDArray
     let stats: TensorStats[];
     try {
       const k0 = now();
-      const r = backend.run(runnable, args, { index: i, graph });
+      const r = backend.run(runnable, args, { index: i, graph, fuse: !detailed, value: (v) => env[v] });
       outs = r instanceof Promise ? await r : r;
       ms = now() - k0;
       const wrong = checkOutputs(graph, node, outs);
       if (wrong) throw new Error(`the ${backend.name} kernel returned ${wrong}`);
-      stats = outs.map(tensorStats);
+      stats = detailed || graph.outputs.some((v) => node.outputs.includes(v)) ? outs.map(tensorStats) : outs.map(unmeasured);
     } catch (e) {
       const why = e instanceof RangeError ? `ran out of memory (${e.message})` : e instanceof Error ? e.message : String(e);
       return stop('failed', `${describeNode(ref)} failed: ${why}`, ref);

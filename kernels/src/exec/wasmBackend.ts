@@ -3,12 +3,12 @@
 import type { NDArray } from '../ndarray';
 import type { ConvAttrs, Graph, OpNode } from '../../../server/src/engine/graph/ir';
 import type { WasmBackend } from '../wasm/backend';
-import type { ConvHandle } from '../wasm/conv';
+import type { BatchNormFold, ConvHandle } from '../wasm/conv';
 import { convSupported } from '../wasm/conv';
 import type { LinearHandle } from '../wasm/linear';
 import { matmulSupported } from '../wasm/linear';
 import { poolSupported } from '../wasm/pool2d';
-import type { Backend } from './backend';
+import type { Backend, NodeContext } from './backend';
 
 export interface WasmExecBackend extends Backend {
   /** Releases the packed weights of layers the last complete run did not use (an edit removed or changed them). */
@@ -19,10 +19,24 @@ export interface WasmExecBackend extends Backend {
 
 interface Prepared {
   handle: ConvHandle | LinearHandle;
-  /** What the packing depends on besides the weight object: the bias object and the conv attributes. */
+  /** What the packing depends on besides the weight object: the bias object, a folded BatchNorm's tensors, the conv attributes. */
   bias: NDArray | null;
+  folded: readonly NDArray[];
   key: string;
   used: number;
+}
+
+/** How many nodes read each value (graph outputs count as a reader), per graph. */
+const readersOf = new WeakMap<Graph, Int32Array>();
+function readers(g: Graph): Int32Array {
+  let r = readersOf.get(g);
+  if (!r) {
+    r = new Int32Array(g.values.length);
+    for (const n of g.nodes) for (const v of n.inputs) r[v]!++;
+    for (const v of g.outputs) r[v]!++;
+    readersOf.set(g, r);
+  }
+  return r;
 }
 
 /**
@@ -48,31 +62,76 @@ export function wasmExecBackend(wb: WasmBackend): WasmExecBackend {
 
   const f32 = (g: Graph, v: number | undefined) => v !== undefined && g.values[v]?.dtype === 'float32';
 
-  const prepare = (weight: NDArray, bias: NDArray | null, key: string, make: () => ConvHandle | LinearHandle): ConvHandle | LinearHandle => {
+  const prepare = (weight: NDArray, bias: NDArray | null, key: string, make: () => ConvHandle | LinearHandle, folded: readonly NDArray[] = []): ConvHandle | LinearHandle => {
     const p = layers.get(weight);
-    if (p && p.bias === bias && p.key === key) {
+    if (p && p.bias === bias && p.key === key && p.folded.length === folded.length && p.folded.every((t, i) => t === folded[i])) {
       p.used = generation;
       return p.handle;
     }
     if (p) wb.release(p.handle);
     const handle = make();
-    layers.set(weight, { handle, bias, key, used: generation });
+    layers.set(weight, { handle, bias, folded, key, used: generation });
     return handle;
+  };
+
+  /** Results computed ahead by a fused chain, by the index of the node they stand for. */
+  const ahead = new Map<number, NDArray>();
+
+  /**
+   * In fused runs: the eval BatchNorm (conv only) and the ReLU that follow node i and alone read its
+   * output, when this backend runs them (so the executor will ask it for them and get `ahead`).
+   */
+  const chainAfter = (ctx: NodeContext, canFoldBn: boolean): { bn: Extract<OpNode, { op: 'batch_norm' }> | null; bnIndex: number; reluIndex: number } => {
+    const none = { bn: null, bnIndex: -1, reluIndex: -1 };
+    if (!ctx.fuse) return none;
+    const g = ctx.graph;
+    const uses = readers(g);
+    let at = ctx.index;
+    let out = g.nodes[at]!.outputs[0]!;
+    let bn: Extract<OpNode, { op: 'batch_norm' }> | null = null;
+    let bnIndex = -1;
+    const next = g.nodes[at + 1];
+    if (canFoldBn && next?.op === 'batch_norm' && next.inputs[0] === out && uses[out] === 1 && next.outputs.length === 1 && api.supports(next, g)) {
+      bn = next;
+      bnIndex = at + 1;
+      at++;
+      out = next.outputs[0]!;
+    }
+    const relu = g.nodes[at + 1];
+    const reluIndex = relu?.op === 'unary' && relu.attrs.fn === 'relu' && relu.inputs[0] === out && uses[out] === 1 && api.supports(relu, g) ? at + 1 : -1;
+    return { bn, bnIndex, reluIndex };
+  };
+  const bnTensors = (bn: Extract<OpNode, { op: 'batch_norm' }>, ctx: NodeContext): BatchNormFold => {
+    const v = (k: number) => ctx.value!(bn.inputs[k]!)!;
+    let k = 3;
+    const weight = bn.attrs.weight ? v(k++) : null;
+    const bias = bn.attrs.bias ? v(k++) : null;
+    return { mean: v(1), variance: v(2), weight, bias, eps: bn.attrs.eps };
   };
 
   const convKey = (a: ConvAttrs) => JSON.stringify([a.nd, a.stride, a.padBefore, a.padAfter, a.dilation, a.groups, a.bias]);
 
-  const exec = async (node: OpNode, ins: readonly NDArray[]): Promise<NDArray> => {
+  /** Marks the nodes a fused chain computed: the executor gets `y` for them without running anything. */
+  const fused = (y: NDArray, ...indices: number[]): NDArray => {
+    for (const i of indices) if (i >= 0) ahead.set(i, y);
+    return y;
+  };
+
+  const exec = async (node: OpNode, ins: readonly NDArray[], ctx: NodeContext): Promise<NDArray> => {
     switch (node.op) {
       case 'conv': {
         const bias = node.attrs.bias ? ins[2]! : null;
-        const h = prepare(ins[1]!, bias, convKey(node.attrs), () => wb.prepareConv(ins[1]!, bias, node.attrs)) as ConvHandle;
-        return wb.conv(h, ins[0]!);
+        const chain = chainAfter(ctx, true);
+        const fold = chain.bn ? bnTensors(chain.bn, ctx) : undefined;
+        const foldedTensors = fold ? [fold.mean, fold.variance, ...(fold.weight ? [fold.weight] : []), ...(fold.bias ? [fold.bias] : [])] : [];
+        const h = prepare(ins[1]!, bias, convKey(node.attrs) + (fold ? `+bn${fold.eps}` : ''), () => wb.prepareConv(ins[1]!, bias, node.attrs, fold), foldedTensors) as ConvHandle;
+        return fused(await wb.conv(h, ins[0]!, { relu: chain.reluIndex >= 0 }), chain.bnIndex, chain.reluIndex);
       }
       case 'linear': {
         const bias = node.attrs.bias ? ins[2]! : null;
         const h = prepare(ins[1]!, bias, 'linear', () => wb.prepareLinear(ins[1]!, bias)) as LinearHandle;
-        return wb.linear(h, ins[0]!);
+        const chain = chainAfter(ctx, false);
+        return fused(await wb.linear(h, ins[0]!, { relu: chain.reluIndex >= 0 }), chain.reluIndex);
       }
       case 'matmul':
         return wb.matmul(ins[0]!, ins[1]!);
@@ -87,8 +146,10 @@ export function wasmExecBackend(wb: WasmBackend): WasmExecBackend {
         const bias = a.bias ? ins[i++]! : null;
         return wb.batchNormEval(ins[0]!, { mean: ins[1]!, variance: ins[2]!, weight, bias, eps: a.eps });
       }
-      case 'binary':
-        return wb.add(ins[0]!, ins[1]!);
+      case 'binary': {
+        const chain = chainAfter(ctx, false);
+        return fused(await wb.add(ins[0]!, ins[1]!, { relu: chain.reluIndex >= 0 }), chain.reluIndex);
+      }
       case 'unary': {
         // ReLU as the fast path's per-channel affine with scale 1 and shift 0 and its fused ReLU: x·1 + 0 is x exactly.
         const C = ins[0]!.shape[1]!;
@@ -99,7 +160,7 @@ export function wasmExecBackend(wb: WasmBackend): WasmExecBackend {
     }
   };
 
-  return {
+  const api: WasmExecBackend = {
     name: 'wasm',
     supports(node, g) {
       const x = node.inputs[0];
@@ -127,14 +188,23 @@ export function wasmExecBackend(wb: WasmBackend): WasmExecBackend {
           return false;
       }
     },
-    async run(node, ins) {
+    async run(node, ins, ctx) {
       if (!runStarted) {
         runStarted = true;
         generation++;
+        ahead.clear();
+      }
+      const done = ahead.get(ctx.index);
+      if (done) {
+        ahead.delete(ctx.index);
+        return [done];
       }
       try {
-        const y = await exec(node, ins);
-        return [{ shape: y.shape.slice(), dtype: 'float32', data: new Float32Array(y.data as Float32Array) }];
+        const y = await exec(node, ins, ctx);
+        const copy: NDArray = { shape: y.shape.slice(), dtype: 'float32', data: new Float32Array(y.data as Float32Array) };
+        // The chain's later nodes get the copied result (the arena is reset below).
+        for (const [i, t] of ahead) if (t === y) ahead.set(i, copy);
+        return [copy];
       } finally {
         wb.resetArena();
       }
@@ -153,4 +223,5 @@ export function wasmExecBackend(wb: WasmBackend): WasmExecBackend {
       return layers.size;
     },
   };
+  return api;
 }

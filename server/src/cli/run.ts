@@ -156,11 +156,20 @@ async function fastPath(threads: number | undefined): Promise<WasmBackend | null
 }
 
 async function execute(args: RunArgs, graph: Graph, model: string, values: Map<string, NDArray>, inputs: NDArray[], backends: Backend[]): Promise<number> {
-  const opts = { seed: args.seed, backends, budgetBytes: args.budgetBytes };
+  // Per-layer figures (--stats, --bench) need every node's output; a plain run only the model's, so
+  // the kernels may fuse conv + BatchNorm + ReLU. NaN/Inf in a plain run's output is traced to its
+  // first layer by running again with every output kept.
+  const detail: 'all' | 'outputs' = args.stats || args.bench ? 'all' : 'outputs';
+  const opts = { seed: args.seed, backends, budgetBytes: args.budgetBytes, detail };
 
   // A train-mode run updates running statistics; bench repetitions each start from the loaded state.
-  const result = await runGraph(graph, new Map(values), inputs, opts);
+  let result = await runGraph(graph, new Map(values), inputs, opts);
   failIfNotOk(result, args.file);
+  if (result.nonFinite && detail === 'outputs') {
+    const again = await runGraph(graph, new Map(values), inputs, { ...opts, detail: 'all' });
+    failIfNotOk(again, args.file);
+    result = { ...result, nonFinite: again.nonFinite ?? result.nonFinite };
+  }
   const timings: NodeResult[][] = [];
   if (args.bench) {
     for (let i = 0; i < BENCH_RUNS; i++) {

@@ -162,7 +162,7 @@ export async function shapelensModelRunner(b: WasmBackend, w: Workload, input: F
   const backends = [wasmExecBackend(b), referenceBackend];
   const x = float32(w.shapes.get(w.input)!, input);
   const forward = async (): Promise<Float32Array> => {
-    const r = await runGraph(g, values, [x], { seed: 0, backends, updateState: false });
+    const r = await runGraph(g, values, [x], { seed: 0, backends, updateState: false, detail: 'outputs' });
     if (r.status !== 'ok') throw new Error(`ShapeLens engine: the run failed: ${r.message}`);
     return new Float32Array(r.outputs[0]!.data as Float32Array);
   };
