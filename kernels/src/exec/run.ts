@@ -262,11 +262,24 @@ function stateUpdates(node: OpNode): [number, number][] {
 }
 
 /** Whether `v` is an input, parameter or constant holding NaN/Inf (scanned on first read; node outputs never count: they propagate). */
+/**
+ * Whether each source tensor (parameter, constant, input) held NaN/Inf when first scanned. Parameter
+ * tensors keep their identity across runs while unchanged and are never written (weights.ts), so a
+ * model's 10M weights are scanned once, not on every run of the preview.
+ */
+const scanned = new WeakMap<NDArray, boolean>();
+
 function flagged(v: number, env: (NDArray | undefined)[], bad: Uint8Array): boolean {
   if (bad[v] !== 2) return false;
-  const s = tensorStats(env[v]!);
-  bad[v] = s.nan || s.inf ? 1 : 0;
-  return bad[v] === 1;
+  const t = env[v]!;
+  let nonFinite = scanned.get(t);
+  if (nonFinite === undefined) {
+    const s = tensorStats(t);
+    nonFinite = s.nan > 0 || s.inf > 0;
+    scanned.set(t, nonFinite);
+  }
+  bad[v] = nonFinite ? 1 : 0;
+  return nonFinite;
 }
 
 function sourceReport(graph: Graph, v: number, ref: NodeRef, t: NDArray): NonFinite {
