@@ -44,6 +44,23 @@ export function parseInputs(spec: string): InputSpec[] {
   }
 }
 
+/** Each argument with a reader of its value (`--flag value` or `--flag=value`); `value()` consumes the next argument. */
+function* flags(rest: string[]): Generator<{ flag: string; arg: string; value: () => string }> {
+  for (let i = 0; i < rest.length; i++) {
+    const a = rest[i]!;
+    const [flag, inline] = a.startsWith('--') && a.includes('=') ? [a.slice(0, a.indexOf('=')), a.slice(a.indexOf('=') + 1)] : [a, undefined];
+    yield {
+      flag,
+      arg: a,
+      value: () => {
+        const v = inline ?? rest[++i];
+        if (v === undefined) throw new UsageError(`${flag} needs a value`);
+        return v;
+      },
+    };
+  }
+}
+
 export function parseArgs(argv: string[]): CliArgs {
   if (!argv.length || argv[0] === '--help' || argv[0] === '-h' || argv[0] === 'help') return { command: 'help' };
   if (argv[0] === '--version' || argv[0] === '-v') return { command: 'version' };
@@ -52,14 +69,7 @@ export function parseArgs(argv: string[]): CliArgs {
   if (cmd === 'run') return parseRunArgs(rest);
   if (cmd !== 'summary') throw new UsageError(`unknown command '${cmd}' (try: shapelens summary FILE --input 1x3x32x32)`);
   const out: SummaryArgs = { command: 'summary', files: [], json: false };
-  for (let i = 0; i < rest.length; i++) {
-    const a = rest[i]!;
-    const [flag, inline] = a.startsWith('--') && a.includes('=') ? [a.slice(0, a.indexOf('=')), a.slice(a.indexOf('=') + 1)] : [a, undefined];
-    const value = (): string => {
-      const v = inline ?? rest[++i];
-      if (v === undefined) throw new UsageError(`${flag} needs a value`);
-      return v;
-    };
+  for (const { flag, arg: a, value } of flags(rest)) {
     switch (flag) {
       case '--model':
         out.model = value();
@@ -111,14 +121,7 @@ function parseInt32(flag: string, raw: string, min: number): number {
 function parseRunArgs(rest: string[]): RunArgs {
   const out: RunArgs = { command: 'run', file: '', inputFiles: [], nonStrict: false, seed: 0, mode: 'eval', stats: false, bench: false };
   const files: string[] = [];
-  for (let i = 0; i < rest.length; i++) {
-    const a = rest[i]!;
-    const [flag, inline] = a.startsWith('--') && a.includes('=') ? [a.slice(0, a.indexOf('=')), a.slice(a.indexOf('=') + 1)] : [a, undefined];
-    const value = (): string => {
-      const v = inline ?? rest[++i];
-      if (v === undefined) throw new UsageError(`${flag} needs a value`);
-      return v;
-    };
+  for (const { flag, arg: a, value } of flags(rest)) {
     switch (flag) {
       case '--model':
         out.model = value();
