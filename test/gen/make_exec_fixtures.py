@@ -27,6 +27,7 @@ CASES = [
     ('resnet_eval', 'tiny_resnet.py', 'TinyResNet', [2, 3, 8, 8], 'eval', True),
     ('resnet_train', 'tiny_resnet.py', 'TinyResNet', [2, 3, 8, 8], 'train', True),
     ('dropout_eval', 'dropout_net.py', 'DropNet', [1, 1, 12, 12], 'eval', False),
+    ('ops_zoo', 'ops_zoo.py', 'OpsZoo', [2, 3, 9, 9], 'eval', False),
 ]
 
 ST_DTYPES = {torch.float32: 'F32', torch.int64: 'I64', torch.bool: 'BOOL'}

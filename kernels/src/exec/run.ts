@@ -85,6 +85,9 @@ export interface RunResult {
   ms: number;
 }
 
+/** The last plan made for each graph, with what it was made for. */
+const plans = new WeakMap<Graph, { backends: readonly Backend[]; budget: number | undefined; plan: ExecPlan }>();
+
 /**
  * Runs `graph` on `inputs` with `params` (state_dict key → tensor, see weights.ts). Resolves, never
  * rejects, for anything the user controls: unsupported ops, budget, mismatched inputs or params are a
@@ -105,9 +108,16 @@ export async function runGraph(graph: Graph, params: Map<string, NDArray>, input
   const backends = opts.backends ?? [referenceBackend];
   let plan = opts.plan;
   if (!plan || plan.graph !== graph) {
-    const p = planGraph(graph, { backends, budgetBytes: opts.budgetBytes });
-    if (!p.ok) return empty('refused', p.refusal.message, { refusal: p.refusal });
-    plan = p.plan;
+    // The plan depends on the graph, the backends and the budget only: a preview re-running the same
+    // model reuses it (planning costs about as much as running a small network).
+    const cached = plans.get(graph);
+    if (cached && cached.budget === opts.budgetBytes && cached.backends.length === backends.length && cached.backends.every((b, i) => b === backends[i])) plan = cached.plan;
+    else {
+      const p = planGraph(graph, { backends, budgetBytes: opts.budgetBytes });
+      if (!p.ok) return empty('refused', p.refusal.message, { refusal: p.refusal });
+      plan = p.plan;
+      plans.set(graph, { backends: backends.slice(), budget: opts.budgetBytes, plan });
+    }
   }
   const badInputs = checkInputs(graph, inputs);
   if (badInputs) return empty('refused', badInputs, { refusal: { kind: 'inputs', message: badInputs } });

@@ -188,6 +188,27 @@ export function emitTableOp(g: GraphRecorder, name: string, pos: Value[], kw: Ma
       return emitReduce(g, name, x, b, outs, site);
     case 'where':
       break;
+    case 'normalize': {
+      // F.normalize: x / max(‖x‖_p over dim, eps), as PyTorch computes it (norm, clamp_min, divide).
+      const pNorm = n(b.get('p'), 2);
+      const dim = norm(n(b.get('dim'), 1), x.rank);
+      const keptShape = x.shape.map((d, k) => (k === dim ? 1 : d));
+      const t = (shape: typeof x.shape): Tensor => new Tensor(shape.slice(), 'float32');
+      const powed = t(x.shape);
+      if (pNorm === 2) g.node('unary', [x], { fn: 'square' }, [powed], site, label);
+      else {
+        const abs = t(x.shape);
+        g.node('unary', [x], { fn: 'abs' }, [abs], site, label);
+        g.node('unary', [abs], { fn: 'pow_scalar', exponent: pNorm }, [powed], site, label);
+      }
+      const sum = t(keptShape);
+      g.node('reduce', [powed], { fn: 'sum', dims: [dim], keepdim: true }, [sum], site, label);
+      const nrm = t(keptShape);
+      g.node('unary', [sum], pNorm === 2 ? { fn: 'sqrt' } : { fn: 'pow_scalar', exponent: 1 / pNorm }, [nrm], site, label);
+      const clamped = t(keptShape);
+      g.node('unary', [nrm], { fn: 'clamp', min: n(b.get('eps'), 1e-12), max: null }, [clamped], site, label);
+      return g.node('binary', [x, clamped], { fn: 'div', rounding: 'none' }, [y], site, label);
+    }
     case 'cumsum':
       return g.node('cumsum', [x], { dim: norm(n(b.get('dim'), 0), x.rank) }, [y], site, label);
     case 'repeat': {
