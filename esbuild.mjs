@@ -51,6 +51,9 @@ const builds = [
   // project's node_modules `mocha`), and the runners that start VS Code / code-server, Chromium and Neovim.
   { entryPoints: Object.fromEntries(readdirSync('test/e2e/suite').filter((n) => n === 'index.ts' || n.endsWith('.e2e.ts')).map((n) => [`e2e/${n.replace(/\.ts$/, '')}`, `test/e2e/suite/${n}`])), external: ['vscode', 'mocha'] },
   { entryPoints: { 'e2e/run': 'test/e2e/run.ts', 'e2e/editor': 'test/e2e/editor.ts', 'e2e/runElectron': 'test/e2e/runElectron.ts' }, external: ['playwright-core', '@vscode/test-electron'] },
+  // The kernel module in a browser Web Worker (issue 5): bundled for the browser, so importing any Node
+  // built-in (node:fs, worker_threads, ...) from the platform-neutral kernels fails this build.
+  { entryPoints: { 'e2e/kernelsWorker/worker': 'test/e2e/kernelsWorker/worker.ts' }, platform: 'browser', format: 'iife', target: 'chrome120', define: {}, banner: {} },
 ];
 
 if (watch) {

@@ -1,19 +1,20 @@
 // `npm run test:e2e`: the editor tests. Installs what is missing into the cache on first use, then
 // (1) runs the Mocha suite inside code-server's extension host, (2) checks the UI through Chromium,
-// (3) runs Neovim 0.7 against the standalone server. Exit status 0 only when all three pass; each
-// run's logs and screenshots stay in <cache>/runs/<time>/. Arguments restrict the steps:
-// `node out/e2e/run.js exthost ui nvim`.
+// (3) runs Neovim 0.7 against the standalone server, (4) runs the WebAssembly kernels in a Web Worker in
+// Chromium. Exit status 0 only when all pass; each run's logs and screenshots stay in
+// <cache>/runs/<time>/. Arguments restrict the steps: `node out/e2e/run.js exthost ui nvim kernels`.
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { CODE_SERVER_VERSION, Clock, ROOT, cacheDir, isolatedEnv, newRunDir } from './cache';
 import { QUIET_SETTINGS, startCodeServer } from './codeServer';
 import { runSuiteInCodeServer } from './exthost';
 import { DEBIAN, ensureCodeServer, ensureDebianPackages } from './install';
+import { checkKernelsInBrowser } from './kernels';
 import { checkNeovim } from './nvim';
 import { checkUi } from './ui';
 import { prepareWorkspace } from './workspace';
 
-const STEPS = ['exthost', 'ui', 'nvim'] as const;
+const STEPS = ['exthost', 'ui', 'nvim', 'kernels'] as const;
 
 async function main(): Promise<number> {
   const clock = new Clock();
@@ -24,7 +25,7 @@ async function main(): Promise<number> {
     return 2;
   }
   const want = (s: (typeof STEPS)[number]) => !args.length || args.includes(s);
-  for (const f of ['out/e2e/index.js', 'out/server/server.js', 'out/client/extension.js']) {
+  for (const f of ['out/e2e/index.js', 'out/server/server.js', 'out/client/extension.js', 'out/e2e/kernelsWorker/worker.js']) {
     if (!existsSync(join(ROOT, f))) {
       console.error(`${f} is missing: build first (npm run build)`);
       return 2;
@@ -34,7 +35,7 @@ async function main(): Promise<number> {
   const dir = newRunDir(cache);
   const installLog = join(dir, 'install.log');
   console.log(`cache ${cache}\nrun folder ${dir}`);
-  await ensureDebianPackages([...(want('exthost') || want('ui') ? [DEBIAN.chromium] : []), ...(want('nvim') ? [DEBIAN.neovim] : [])], installLog);
+  await ensureDebianPackages([...(want('exthost') || want('ui') || want('kernels') ? [DEBIAN.chromium] : []), ...(want('nvim') ? [DEBIAN.neovim] : [])], installLog);
   clock.step('system packages present');
 
   const failed: string[] = [];
@@ -76,6 +77,16 @@ async function main(): Promise<number> {
     const code = await checkNeovim({ folder: prepareWorkspace(join(dir, 'ws-nvim')), env, log: join(dir, 'nvim.log') });
     if (code !== 0) failed.push(`nvim (exit ${code})`);
     clock.step(`nvim: Neovim LSP checks ${code === 0 ? 'passed' : 'FAILED'}`);
+  }
+  if (want('kernels')) {
+    try {
+      const lines = await checkKernelsInBrowser({ dir, env });
+      console.log(lines.join('\n'));
+      clock.step('kernels: WebAssembly kernels in a Chromium Web Worker passed');
+    } catch (err) {
+      failed.push(`kernels (${err instanceof Error ? err.message : String(err)})`);
+      clock.step('kernels: WebAssembly kernels in a Chromium Web Worker FAILED');
+    }
   }
   if (failed.length) {
     console.error(`\neditor tests FAILED: ${failed.join('; ')}\nlogs and screenshots: ${dir}`);

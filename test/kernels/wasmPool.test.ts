@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import type { ConvAttrs, MaxPoolAttrs } from '../../server/src/engine/graph/ir';
 import { assertClose, backend, copy, disposeAll, randn } from './wasmHelpers';
 import { createNodeBackend } from '../../kernels/src/node/index';
+import { KernelPool } from '../../kernels/src/pool/pool';
 
 after(disposeAll);
 
@@ -89,4 +90,22 @@ test('an aborted signal rejects the op before it starts, with an AbortError', as
   // The backend is still usable afterwards.
   assert.equal((await be.conv(h, randn([1, 2, 3, 3], 2))).shape.join(), '1,2,3,3');
   be.resetArena();
+});
+
+test('a pool over a non-shared memory (browsers without cross-origin isolation) keeps working after the memory grows', async () => {
+  // Growing a non-shared memory detaches its buffer and every view of it, the pool's control block too.
+  const memory = new WebAssembly.Memory({ initial: 1, maximum: 4 });
+  const tiles: number[] = [];
+  const pool = new KernelPool({
+    module: new WebAssembly.Module(new Uint8Array([0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00])),
+    memory, fns: [(_params, tile) => tiles.push(tile)], fnNames: ['job'], ctrlPtr: 64, threads: 1, host: null,
+  });
+  await pool.run(0, 0, 2, 'k');
+  memory.grow(1);
+  pool.injectCrash(1);
+  await pool.run(0, 0, 3, 'k');
+  assert.deepEqual(tiles, [0, 1, 0, 1, 2]);
+  await pool.ready();
+  await pool.dispose();
+  await assert.rejects(pool.run(0, 0, 1, 'k'), /disposed/);
 });

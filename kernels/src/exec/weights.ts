@@ -99,6 +99,12 @@ export function prepareWeights(params: readonly GraphParam[], src: WeightSource,
   const initialised: string[] = [];
   const unknown: string[] = [];
   for (const p of params) {
+    // A second name of a shared tensor is the first name's tensor (PyTorch's load_state_dict writes both into one).
+    if (p.aliasOf) {
+      const first = values.get(p.aliasOf);
+      if (first) values.set(p.key, first);
+      continue;
+    }
     const fromCkpt = src.checkpoint?.tensors.get(p.key);
     if (fromCkpt) {
       values.set(p.key, fromCkpt);

@@ -40,7 +40,7 @@ export class WorkerDiedError extends Error {
 }
 
 export class KernelPool {
-  private readonly ctrl: Int32Array;
+  private ctrlView: Int32Array;
   private readonly workers: Array<WorkerHandle | null> = [];
   private readonly alive: boolean[] = [];
   private gen = 0;
@@ -53,10 +53,20 @@ export class KernelPool {
   lastMode: 'single' | 'multi' | 'probe' = 'single';
 
   constructor(private readonly o: PoolOptions) {
-    this.ctrl = new Int32Array(o.memory.buffer, o.ctrlPtr, CTRL.SIZE);
-    this.ctrl.fill(0);
+    this.ctrlView = new Int32Array(o.memory.buffer, o.ctrlPtr, CTRL.SIZE);
+    this.ctrlView.fill(0);
     const nWorkers = o.host ? Math.min(Math.max(0, o.threads - 1), CTRL.MAX_THREADS - 1) : 0;
     for (let i = 1; i <= nWorkers; i++) this.spawn(i);
+  }
+
+  /**
+   * The control block. Growing a non-shared memory (browsers without cross-origin isolation) detaches
+   * its buffer and every view of it, so the view is made again when the buffer changed.
+   */
+  private get ctrl(): Int32Array {
+    const buf = this.o.memory.buffer;
+    if (this.ctrlView.buffer !== buf) this.ctrlView = new Int32Array(buf, this.o.ctrlPtr, CTRL.SIZE);
+    return this.ctrlView;
   }
 
   /** Threads that can take part in a job (the caller plus live workers). */

@@ -9,7 +9,7 @@ import type { WorkerHost } from '../pool/host';
 interface WebWorker {
   postMessage(data: unknown): void;
   terminate(): void;
-  onerror: ((ev: { message?: string }) => void) | null;
+  onerror: ((ev: { message?: string; preventDefault(): void }) => void) | null;
 }
 interface WebGlobals {
   Worker: new (url: string) => WebWorker;
@@ -32,7 +32,10 @@ export const webWorkerHost: WorkerHost = {
     const w = new g.Worker(g.URL.createObjectURL(new g.Blob([src], { type: 'text/javascript' })));
     let done = false;
     // A Web Worker has no exit event: an uncaught error is its death (the pool replaces it).
+    // preventDefault: the pool handles it (the run fails with a message), so it must not go on to the
+    // owner's global scope as an uncaught error, and from there to the page that started the owner.
     w.onerror = (ev) => {
+      ev.preventDefault();
       if (done) return;
       done = true;
       w.terminate();

@@ -18,13 +18,18 @@ export interface GraphParam {
   name: string;
   /** Buffers (running stats, num_batches_tracked) are state, not trainable parameters. */
   buffer: boolean;
+  /**
+   * Set when this entry is a second name of a tensor listed earlier (a tied weight, a module
+   * registered twice): state_dict lists it again, the graph reads the first key's value.
+   */
+  aliasOf?: string;
 }
 
 export interface TracedGraph {
   model: string;
   /** Null when the model could not be traced at a concrete input (see diagnostics / unsupported). */
   graph: Graph | null;
-  /** Every parameter and buffer of the model in state_dict order, whether or not the graph reads it. */
+  /** Every state_dict entry of the model, in state_dict order (second names of shared tensors included), read by the graph or not. */
   params: GraphParam[];
   /** Operations the trace ran that have no graph node: the kernels cannot run this model. */
   unsupported: { op: string; line: number }[];

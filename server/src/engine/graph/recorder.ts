@@ -3,7 +3,6 @@
 // literal tensors become constants. What has no node is listed as unsupported, never silently skipped.
 import type { Range } from '../syntax/ast';
 import { PyList, PyTuple, type PyObject, type Value } from '../interp/values';
-import { namedModules } from '../torch/moduleState';
 import { Tensor } from '../torch/tensor';
 import type { GraphParam } from './api';
 import type { Graph, GraphCall, GraphValue, OpAttrs, OpName, OpNode } from './ir';
@@ -21,23 +20,30 @@ export class GraphRecorder {
   /** Set once a shape is not concrete: the graph can't be executed. */
   symbolic = false;
 
-  /** Registers every parameter and buffer of the model under its state_dict key (state_dict order). */
+  /**
+   * Registers every state_dict entry of the model: module by module through `_modules` as PyTorch's
+   * state_dict walks them (a module registered under two names is visited under both), each module's
+   * parameters then buffers. A tensor met again (a tied weight) becomes an alias of its first key.
+   */
   constructor(root: PyObject) {
-    const seen = new Set<Tensor>();
-    for (const [path, m] of namedModules(root)) {
+    const walk = (m: PyObject, prefix: string, depth: number): void => {
       const st = m.module!;
       const layer = m.cls.builtinBase?.name ?? m.cls.name;
       const add = (name: string, t: Tensor | null, buffer: boolean): void => {
-        if (!t || seen.has(t)) return; // shared tensors appear once in state_dict, at their first key
-        seen.add(t);
-        const key = path ? `${path}.${name}` : name;
+        if (!t) return;
+        const key = prefix + name;
         const shape = t.shape.map((d) => (typeof d === 'number' ? d : -1));
-        this.paramOf.set(t, { key, value: -1, shape, dtype: t.dtype, layer, name, buffer });
-        this.params.push(this.paramOf.get(t)!);
+        const first = this.paramOf.get(t);
+        const entry: GraphParam = { key, value: -1, shape, dtype: t.dtype, layer, name, buffer, ...(first ? { aliasOf: first.key } : {}) };
+        if (!first) this.paramOf.set(t, entry);
+        this.params.push(entry);
       };
       for (const [name, t] of st.params) add(name, t, false);
       for (const [name, t] of st.buffers) add(name, t, true);
-    }
+      // A module cannot contain itself; the depth bound only guards against a cycle the user built.
+      if (depth < 200) for (const [name, c] of st.children) if (c?.module) walk(c, `${prefix}${name}.`, depth + 1);
+    };
+    walk(root, '', 0);
   }
 
   readonly calls: GraphCall[] = [];
@@ -147,6 +153,9 @@ export class GraphRecorder {
       outs.push(id);
     }
     if (this.symbolic) return this.miss('a symbolic input size (give a concrete input shape)', site);
+    // Second names of shared tensors read the first name's value.
+    const byKey = new Map(this.params.map((p) => [p.key, p]));
+    for (const p of this.params) if (p.aliasOf) p.value = byKey.get(p.aliasOf)!.value;
     if (this.unsupported.length) return;
     this.graph = { values: this.values, nodes: this.nodes, inputs: this.inputs, outputs: outs, calls: this.calls };
   }
