@@ -32,6 +32,8 @@ interface Plan {
 
 /** Re-measure both plans every this many calls of a key, so a core that became busy (or free) is noticed. */
 const REPROBE = 16;
+/** How many first calls of a layer are all probes. */
+const WARM_PROBES = 3;
 /** Multi-threading must win by this factor to be chosen (it costs wake-ups and shared caches). */
 const MARGIN = 0.92;
 
@@ -98,7 +100,9 @@ export class KernelPool {
       this.plans.set(key, plan);
     }
     plan.calls++;
-    if (Number.isNaN(plan.single) || Number.isNaN(plan.multi) || plan.calls % REPROBE === 0) {
+    // The first calls of a layer run while V8 still tiers the kernels up and caches are cold: probe
+    // each of them, so one unlucky first measurement does not fix the plan until the next re-probe.
+    if (plan.calls <= WARM_PROBES || plan.calls % REPROBE === 0) {
       // Probe: the first quarter of the tiles on this thread alone, the rest with every worker.
       this.lastMode = 'probe';
       const k = Math.max(1, Math.floor(ntiles / 4));
@@ -107,8 +111,11 @@ export class KernelPool {
       const t1 = now();
       await this.runShared(fn, params, k, ntiles);
       const t2 = now();
-      plan.single = (t1 - t0) / k;
-      plan.multi = (t2 - t1) / (ntiles - k);
+      const single = (t1 - t0) / k;
+      const multi = (t2 - t1) / (ntiles - k);
+      // The latest probe counts most: it saw the machine as it is now.
+      plan.single = Number.isNaN(plan.single) ? single : 0.25 * plan.single + 0.75 * single;
+      plan.multi = Number.isNaN(plan.multi) ? multi : 0.25 * plan.multi + 0.75 * multi;
       return;
     }
     if (plan.multi < plan.single * MARGIN) {
