@@ -115,6 +115,9 @@ describe('language server over stdio', () => {
     assert.match(e.message, /\[1, 256\]/);
     assert.equal(e.relatedInformation?.[0]?.location.range.start.line, lineOf(CIFAR28, 'self.fc1 = nn.Linear'));
     assert.equal(e.relatedInformation?.[0]?.location.uri, uri);
+    // The related place spans the constructor call, so an editor can highlight it.
+    const rel = e.relatedInformation![0]!.location.range as unknown as { start: { character: number }; end: { line: number; character: number } };
+    assert.equal(CIFAR28.split('\n')[rel.end.line]!.slice(rel.start.character, rel.end.character), 'nn.Linear(16 * 5 * 5, 120)');
 
     const lenses = await request<{ command?: { title: string } }[]>('textDocument/codeLens', { textDocument: { uri } });
     assert.match(lenses[0]?.command?.title ?? '', /62,006 params/);

@@ -202,7 +202,7 @@ function diag(r: Range, severity: Diagnostic['severity'], code: string, message:
 function toDiag(d: EngineDiag): Diagnostic {
   const out = diag(d.r, d.severity, d.code, d.message);
   if (d.fix) out.fix = { title: d.fix.title, line: d.fix.r.sl + 1, column: d.fix.r.sc + 1, endLine: d.fix.r.el + 1, endColumn: d.fix.r.ec + 1, newText: d.fix.newText };
-  if (d.related?.length) out.related = d.related.map((x) => ({ line: x.r.sl + 1, column: x.r.sc + 1, message: x.message, ...(x.file && x.file !== d.file ? { file: x.file } : {}) }));
+  if (d.related?.length) out.related = d.related.map((x) => ({ line: x.r.sl + 1, column: x.r.sc + 1, endLine: x.r.el + 1, endColumn: x.r.ec + 1, message: x.message, ...(x.file && x.file !== d.file ? { file: x.file } : {}) }));
   return out;
 }
 

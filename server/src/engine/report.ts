@@ -21,7 +21,7 @@ export interface Diagnostic {
   /** An edit that fixes it (the editor offers it as a quick fix); 1-based, end exclusive. */
   fix?: { title: string; line: number; column: number; endLine: number; endColumn: number; newText: string };
   /** Other places that explain the diagnostic (e.g. where the layer was built). */
-  related?: { line: number; column: number; message: string; file?: string }[];
+  related?: { line: number; column: number; endLine?: number; endColumn?: number; message: string; file?: string }[];
 }
 
 /** Receptive field of the centre output unit per spatial dim, or 'global' when it covers the whole input. */

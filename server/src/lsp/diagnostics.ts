@@ -28,7 +28,7 @@ export function toLspDiagnostic(uri: string, d: Diagnostic): LspDiagnostic {
   if (d.fix) out.data = { fix: d.fix };
   if (d.related?.length) {
     // Related places in an imported file point at that file.
-    out.relatedInformation = d.related.map((r) => ({ location: { uri: r.file ? pathToFileURL(r.file).href : uri, range: toRange(r.line, r.column) }, message: r.message }));
+    out.relatedInformation = d.related.map((r) => ({ location: { uri: r.file ? pathToFileURL(r.file).href : uri, range: toRange(r.line, r.column, r.endLine, r.endColumn) }, message: r.message }));
   }
   return out;
 }
