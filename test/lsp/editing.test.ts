@@ -2,6 +2,10 @@
 // the model under the cursor, "Set input shape" edits, settings, and the lens actions VS Code gets.
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { mkdtempSync, renameSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { FULL_RANGE, LspClient, lineOf } from '../support/lspClient';
 
 interface Item {
@@ -139,6 +143,40 @@ describe('editing features over stdio', () => {
     assert.match(bad.error ?? '', /forward takes 1 tensor argument \(x\), but 2 shapes were given/);
     const junk = await lsp.request<{ error?: string }>('shapelens/inputEdit', { uri: uri2, model: 'Tiny', shape: '2x?x3' });
     assert.match(junk.error ?? '', /not a dimension/);
+  });
+
+  it('follows an imported file that is deleted, renamed and opened with unsaved text', { timeout: 30_000 }, async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'shapelens-imports-'));
+    const block = (c: string) => `import torch.nn as nn\n\n\nclass Block(nn.Module):\n    def __init__(self, c):\n        super().__init__()\n        self.conv = nn.Conv2d(c, ${c}, 3, padding=1)\n\n    def forward(self, x):\n        return self.conv(x)\n`;
+    writeFileSync(join(dir, 'blocks.py'), block('c'));
+    const main = (mod: string) => `import torch.nn as nn\nfrom ${mod} import Block\n\n\nclass Net(nn.Module):\n    def __init__(self):\n        super().__init__()\n        self.stem = nn.Conv2d(3, 8, 3)\n        self.block = Block(8)\n\n    def forward(self, x):  # x: [1, 3, 16, 16]\n        return self.block(self.stem(x))\n`;
+    const uri = pathToFileURL(join(dir, 'net.py')).href;
+    const flow = async (): Promise<string | null> => (await lsp.request<{ flow: string | null } | null>('shapelens/modelAt', { uri, line: 6 }))?.flow ?? null;
+    lsp.open(uri, main('blocks'));
+    await lsp.diagnostics(uri, (p) => p.version === 1);
+    // PyTorch: [1, 8, 14, 14] (3x3 valid conv, then the block's padded conv).
+    assert.equal(await flow(), '[1, 3, 16, 16] → [1, 8, 14, 14]');
+    // The imported file disappears (deleted or renamed on disk): the import is reported, nothing crashes.
+    renameSync(join(dir, 'blocks.py'), join(dir, 'layers.py'));
+    lsp.change(uri, 2, main('blocks') + '\n');
+    const gone = await lsp.diagnostics(uri, (p) => p.version === 2);
+    assert.ok(gone.diagnostics.some((d) => d.code === 'unresolved-import' && d.range.start.line === 1), JSON.stringify(gone.diagnostics));
+    assert.equal(await flow(), null);
+    // The import follows the rename.
+    lsp.change(uri, 3, main('layers'));
+    await lsp.diagnostics(uri, (p) => p.version === 3);
+    assert.equal(await flow(), '[1, 3, 16, 16] → [1, 8, 14, 14]');
+    // The imported file open in the editor with unsaved text wins over the disk (a block now doubling the channels).
+    const layersUri = pathToFileURL(join(dir, 'layers.py')).href;
+    lsp.open(layersUri, block('2 * c'));
+    lsp.change(uri, 4, main('layers') + '\n');
+    await lsp.diagnostics(uri, (p) => p.version === 4);
+    assert.equal(await flow(), '[1, 3, 16, 16] → [1, 16, 14, 14]');
+    // Closed again: back to the file on disk.
+    lsp.notify('textDocument/didClose', { textDocument: { uri: layersUri } });
+    lsp.change(uri, 5, main('layers'));
+    await lsp.diagnostics(uri, (p) => p.version === 5);
+    assert.equal(await flow(), '[1, 3, 16, 16] → [1, 8, 14, 14]');
   });
 
   it('hints Sequential layers, follows settings, and gives VS Code the lens actions', { timeout: 30_000 }, async () => {
