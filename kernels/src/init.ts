@@ -20,7 +20,7 @@ export interface InitOptions {
   weightShape?: readonly number[];
   /** nn.Embedding(padding_idx=...): that row starts at zero (non-negative index). */
   paddingIdx?: number | null;
-  /** nn.RNN/LSTM/GRU hidden_size: every parameter is uniform(±1/√hidden_size). */
+  /** nn.RNN/LSTM/GRU hidden_size: every parameter (LSTM's projection weight_hr too) is uniform(±1/√hidden_size). */
   hiddenSize?: number;
   /** nn.PReLU(init=...), 0.25 by default. */
   preluInit?: number;
@@ -65,7 +65,7 @@ export function initRule(kind: LayerKind, name: string, shape: readonly number[]
     case 'prelu':
       return name === 'weight' ? { kind: 'fill', value: opts.preluInit ?? 0.25, dtype: 'float32' } : bad();
     case 'rnn': {
-      if (!/^(weight|bias)_(ih|hh)_l\d+(_reverse)?$|^(weight|bias)_(ih|hh)$/.test(name)) bad();
+      if (!/^(weight|bias)_(ih|hh)_l\d+(_reverse)?$|^weight_hr_l\d+(_reverse)?$|^(weight|bias)_(ih|hh)$/.test(name)) bad();
       if (!opts.hiddenSize || opts.hiddenSize <= 0) throw new Error(`recurrent parameter '${name}' needs opts.hiddenSize`);
       return { kind: 'uniform', bound: 1 / Math.sqrt(opts.hiddenSize) };
     }

@@ -71,6 +71,7 @@ test('the graph of every fixture model is well formed and matches PyTorch, or na
     if (params !== t.params.total) failures.push(`${t.id}: ${params} parameters in the graph's list vs PyTorch ${t.params.total}`);
   }
   assert.deepEqual(failures, []);
-  // Recurrent layers, einsum and F.normalize have no kernel yet; everything else in the corpus records.
-  assert.ok(graphs >= 200, `only ${graphs} of ${truths.length} models have a graph`);
+  // Only the VAEs (torch.randn_like inside forward: random draws are not ops of the graph) record no
+  // graph; everything else in the corpus, recurrent layers and einsum included, records.
+  assert.ok(graphs >= 213, `only ${graphs} of ${truths.length} models have a graph`);
 });

@@ -28,6 +28,7 @@ CASES = [
     ('resnet_train', 'tiny_resnet.py', 'TinyResNet', [2, 3, 8, 8], 'train', True),
     ('dropout_eval', 'dropout_net.py', 'DropNet', [1, 1, 12, 12], 'eval', False),
     ('ops_zoo', 'ops_zoo.py', 'OpsZoo', [2, 3, 9, 9], 'eval', False),
+    ('seq_zoo', 'seq_zoo.py', 'SeqZoo', [2, 4, 7], 'eval', False),
 ]
 
 ST_DTYPES = {torch.float32: 'F32', torch.int64: 'I64', torch.bool: 'BOOL'}
@@ -89,6 +90,9 @@ def record_calls(model):
                 # An alias (nn.Identity, an empty Sequential, eval-mode dropout) returns the very tensor it got, unchanged.
                 c['alias'] = bool(inp is not None and inp[0] == out.data_ptr() and torch.equal(inp[1], out))
                 c['output'] = out.detach().clone()
+            elif isinstance(out, tuple) and out and isinstance(out[0], torch.Tensor):
+                # A tuple result (an RNN's (output, h_n)): its first tensor, as the graph's call output is.
+                c['output'] = out[0].detach().clone()
             else:
                 c['output'] = None
         handles.append(m.register_forward_pre_hook(pre))

@@ -701,6 +701,12 @@ for kind, name, layer in INIT_LAYERS:
             assert len(vals) == 1, (name, key, vals)
             e['fill'] = vals[0]
         init_entries.append(e)
+# Recurrent layers: every parameter uniform(±1/√hidden_size), an LSTM's projection weight_hr included
+# (with proj_size, weight_hh is [4·hidden, proj]: the hidden size must come from elsewhere).
+for name, layer in [('lstm_proj', nn.LSTM(3, 6, num_layers=2, proj_size=2)), ('gru_bidir', nn.GRU(4, 5, bidirectional=True))]:
+    for key, t in layer.named_parameters():
+        init_entries.append({'layer': name, 'kind': 'rnn', 'cls': type(layer).__name__, 'key': f'{name}.{key}', 'shape': list(t.shape), 'dtype': 'float32',
+                             'hiddenSize': layer.hidden_size, 'rnnBound': 1 / math.sqrt(layer.hidden_size), 'torchMaxAbs': float(t.detach().abs().max())})
 
 # ---------------------------------------------------------------- .npy files as numpy writes them
 
@@ -745,6 +751,59 @@ npy_sample('float32_big_endian', np.array([[1.5, -2.25], [1e-3, 7.0]], dtype='>f
 npy_sample('fortran_order_2x3x2', np.asfortranarray(np.arange(12, dtype=np.float32).reshape(2, 3, 2)))
 npy_sample('version_2_0', np.arange(6, dtype=np.int64).reshape(3, 2), version=(2, 0))
 npy_sample('version_3_0', np.arange(4, dtype=np.float32), version=(3, 0))
+
+# ---------------------------------------------------------------- recurrent layers and einsum
+# Appended after everything else so that the earlier cases' tensor offsets stay as they were.
+
+
+def rnn_case(cid, m, x, hx=None):
+    """One rnn node over an nn.RNN/LSTM/GRU module in eval mode, inputs in the IR's order."""
+    m.eval()
+    mode = {'LSTM': 'lstm', 'GRU': 'gru'}.get(type(m).__name__) or ('rnn_relu' if m.nonlinearity == 'relu' else 'rnn_tanh')
+    attrs = {'mode': mode, 'inputSize': m.input_size, 'hiddenSize': m.hidden_size, 'numLayers': m.num_layers, 'bidirectional': m.bidirectional,
+             'batchFirst': m.batch_first, 'bias': m.bias, 'projSize': getattr(m, 'proj_size', 0), 'initialState': hx is not None}
+    given = {'x': x}
+    if hx is not None:
+        for k, t in zip(['h0', 'c0'], hx if isinstance(hx, tuple) else (hx,)):
+            given[k] = t
+    for name in m._flat_weights_names:  # PyTorch's own order: per layer and direction w_ih, w_hh, b_ih, b_hh, w_hr
+        given[name] = getattr(m, name)
+    with torch.no_grad():
+        y, h = m(x, hx) if hx is not None else m(x)
+    expected = {'y': y, 'h_n': h[0], 'c_n': h[1]} if isinstance(h, tuple) else {'y': y, 'h_n': h}
+    single(cid, 'rnn', attrs, given, expected)
+
+
+seed(40)
+rnn_case('lstm_2layer_bidir_batch_first_h0c0', nn.LSTM(5, 4, num_layers=2, bidirectional=True, batch_first=True, dropout=0.3),
+         randn(2, 6, 5), (randn(4, 2, 4), randn(4, 2, 4)))
+seed(41)
+rnn_case('lstm_proj_seq_first', nn.LSTM(3, 6, proj_size=2), randn(5, 2, 3))
+seed(42)
+rnn_case('gru_unbatched', nn.GRU(4, 5), randn(7, 4))
+seed(43)
+rnn_case('gru_2layer_bidir_h0', nn.GRU(3, 4, num_layers=2, bidirectional=True), randn(5, 2, 3), randn(4, 2, 4))
+seed(44)
+rnn_case('rnn_relu_nobias_batch_first', nn.RNN(4, 3, nonlinearity='relu', bias=False, batch_first=True), randn(2, 6, 4))
+seed(45)
+rnn_case('rnn_tanh_2layer_unbatched_h0', nn.RNN(3, 4, num_layers=2), randn(5, 3), randn(2, 4))
+
+seed(46)
+EINSUM = [
+    ('bmm', 'bij,bjk->bik', [(2, 3, 4), (2, 4, 5)]),
+    ('transpose', 'ij->ji', [(3, 4)]),
+    ('attention_scores', 'bhqd,bhkd->bhqk', [(2, 2, 3, 4), (2, 2, 5, 4)]),
+    ('trace', 'ii->', [(4, 4)]),
+    ('full_contraction', 'ij,ij->', [(3, 5), (3, 5)]),
+    ('outer_broadcast', 'i,jk->ijk', [(3,), (1, 4)]),
+    ('three_operands', 'ab,bc,cd->ad', [(2, 3), (3, 4), (4, 2)]),
+    ('diagonal_kept', 'bii->bi', [(2, 3, 3)]),
+]
+for cid, eq, shapes in EINSUM:
+    ts = [randn(*sh) for sh in shapes]
+    single(f'einsum_{cid}', 'einsum', {'equation': eq}, {f'op{k}': t for k, t in enumerate(ts)}, {'y': torch.einsum(eq, *ts)})
+xi = torch.tensor([[1, 2], [3, 4]])
+single('einsum_int64_matmul', 'einsum', {'equation': 'ij,jk->ik'}, {'a': xi, 'b': xi}, {'y': torch.einsum('ij,jk->ik', xi, xi)})
 
 os.makedirs(OUT, exist_ok=True)
 with open(os.path.join(OUT, 'tensors.npys'), 'wb') as f:

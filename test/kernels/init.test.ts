@@ -3,6 +3,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { fanInOut, initParameter, initRule, type LayerKind } from '../../kernels/src/init';
 import { loadKernelFixtures } from '../support/kernelFixtures';
+import { defaultWeight } from '../../kernels/src/exec/weights';
+import type { GraphParam } from '../../server/src/engine/graph/api';
 
 const { init } = loadKernelFixtures();
 
@@ -104,4 +106,20 @@ test('recurrent layers use ±1/√hidden_size; unknown parameters and a bias wit
   assert.throws(() => initRule('conv', 'bias', [8]), /weightShape/);
   assert.throws(() => initRule('batch_norm', 'gamma', [8]), /no default initialisation for parameter 'gamma'/);
   assert.throws(() => fanInOut([5]), /fewer than 2 dimensions/);
+});
+
+test('recurrent parameters (an LSTM projection included) get PyTorch\'s ±1/√hidden_size from the model\'s own shapes', () => {
+  const rnn = init.filter((e) => e.kind === 'rnn');
+  assert.ok(rnn.some((e) => e.key.endsWith('weight_hr_l1')) && rnn.some((e) => e.key.endsWith('bias_hh_l0_reverse')));
+  const params: GraphParam[] = rnn.map((e) => ({ key: e.key, value: -1, shape: e.shape, dtype: 'float32', layer: e.cls!, name: e.key.split('.').pop()!, buffer: false }));
+  for (const e of rnn) {
+    const name = e.key.split('.').pop()!;
+    assert.ok(e.torchMaxAbs! <= e.rnnBound!, `${e.key}: PyTorch drew ${e.torchMaxAbs}`);
+    const rule = initRule('rnn', name, e.shape, { hiddenSize: e.hiddenSize });
+    assert.ok(rule.kind === 'uniform' && Math.abs(rule.bound - e.rnnBound!) < 1e-12, `${e.key}: ${JSON.stringify(rule)} vs PyTorch ${e.rnnBound}`);
+    // The executor finds hidden_size from the sibling parameters (weight_hr_l0 with a projection, where
+    // weight_hh_l0's second dim is proj_size): the same tensor as with the hidden size given.
+    const got = defaultWeight(params.find((p) => p.key === e.key)!, params, 7);
+    assert.deepEqual(got.data, initParameter(7, e.key, 'rnn', e.shape, { hiddenSize: e.hiddenSize }).data, e.key);
+  }
 });

@@ -37,6 +37,10 @@ export interface InitEntry {
   paddingIdx?: number | null;
   torchStd?: number;
   fill?: number;
+  /** Recurrent layers: the PyTorch class, its hidden_size and the bound 1/√hidden_size of every parameter. */
+  cls?: string;
+  hiddenSize?: number;
+  rnnBound?: number;
 }
 
 /** A .npy file exactly as numpy wrote it, and the row-major values a reader must produce ('nan'/'inf'/'-inf' as strings). */

@@ -42,7 +42,10 @@ function moduleOf(key: string): string {
 function initOptions(p: GraphParam, byKey: ReadonlyMap<string, GraphParam>, kind: LayerKind): InitOptions {
   const prefix = moduleOf(p.key);
   if (kind === 'rnn') {
-    // weight_hh_l0 (or a cell's weight_hh) is [gates·hidden, hidden].
+    // An LSTM with proj_size has weight_hr_l0 [proj, hidden]; otherwise weight_hh_l0 (or a cell's
+    // weight_hh) is [gates·hidden, hidden].
+    const hr = byKey.get(`${prefix}weight_hr_l0`);
+    if (hr && hr.shape.length === 2) return { hiddenSize: hr.shape[1] };
     const hh = byKey.get(`${prefix}weight_hh_l0`) ?? byKey.get(`${prefix}weight_hh`);
     return hh && hh.shape.length === 2 ? { hiddenSize: hh.shape[1] } : {};
   }

@@ -15,6 +15,8 @@ import { localResponseNorm } from './localResponseNorm';
 import { linear } from './linear';
 import { matmul } from './matmul';
 import { embedding } from './embedding';
+import { einsum } from './einsum';
+import { rnn } from './rnn';
 import { unary } from './unary';
 import { binary } from './binary';
 import { where } from './where';
@@ -46,6 +48,8 @@ export const REF_KERNELS: { [K in OpName]: RefKernel<K> } = {
   linear,
   matmul,
   embedding,
+  einsum,
+  rnn,
   unary,
   binary,
   where,

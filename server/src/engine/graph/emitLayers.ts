@@ -187,6 +187,7 @@ export function emitLayer(g: GraphRecorder, self: PyObject, a: CallArgs, out: Va
     return g.node('linear', b ? [x, p('weight')!, b] : [x, p('weight')!], { bias: !!b }, [y], site, cls);
   }
   if (cls === 'Embedding') return g.node('embedding', [x, p('weight')!], {}, [y], site, cls);
+  if (cls === 'RNN' || cls === 'LSTM' || cls === 'GRU') return emitRecurrent(g, self, cls, a, x, out);
   if (cls === 'PReLU') return g.node('prelu', [x, p('weight')!], {}, [y], site, cls);
   if (cls === 'Flatten' || cls === 'Unflatten') return g.node('reshape', [x], { shape: y.shape as number[] }, [y], site, cls);
   if (cls === 'Identity') return g.alias(y, x);
@@ -222,6 +223,47 @@ export function emitLayer(g: GraphRecorder, self: PyObject, a: CallArgs, out: Va
     return emitInterpolate(g, x, y, mode, align, scale ?? null, attr(self, 'recompute_scale_factor') === true, site, cls);
   }
   g.miss(cls, site);
+}
+
+/**
+ * nn.RNN/LSTM/GRU: one rnn node. The shape rule returns (output, h_n) or (output, (h_n, c_n)); those very
+ * tensors become the node's outputs, so `out, (h, c) = self.lstm(x)` and `h[-1]` read them.
+ */
+function emitRecurrent(g: GraphRecorder, self: PyObject, cls: 'RNN' | 'LSTM' | 'GRU', a: CallArgs, x: Tensor, out: Value): void {
+  const site = a.site;
+  const st = self.module!;
+  const rest = out instanceof PyTuple ? out.items[1] : undefined;
+  const states = rest instanceof Tensor ? [rest] : rest instanceof PyTuple ? rest.items : [];
+  const y = out instanceof PyTuple ? out.items[0] : undefined;
+  if (!(y instanceof Tensor) || !states.length || !states.every((t): t is Tensor => t instanceof Tensor)) return g.miss(cls, site);
+  const numLayers = num(self, 'num_layers', 1);
+  const dropout = num(self, 'dropout', 0);
+  if (st.training && dropout > 0 && numLayers > 1) return g.miss(`${cls} in training mode with dropout=${dropout}`, site);
+  const nonlin = attr(self, 'nonlinearity');
+  const mode = cls === 'LSTM' ? 'lstm' : cls === 'GRU' ? 'gru' : nonlin === 'relu' ? 'rnn_relu' : nonlin === undefined || nonlin === null || nonlin === 'tanh' ? 'rnn_tanh' : null;
+  if (!mode) return g.miss(`${cls} (nonlinearity '${String(nonlin)}')`, site);
+  // The initial state: hx positionally or by keyword; an LSTM's is the pair (h0, c0).
+  const hx = a.pos[1] ?? a.kw.get('hx');
+  let initial: Tensor[] = [];
+  if (hx instanceof Tensor && mode !== 'lstm') initial = [hx];
+  else if (mode === 'lstm' && (hx instanceof PyTuple || hx instanceof PyList) && hx.items.length === 2 && hx.items.every((t) => t instanceof Tensor)) initial = hx.items as Tensor[];
+  else if (hx !== undefined && hx !== null) return g.miss(`${cls} (an initial state that is not ${mode === 'lstm' ? 'a pair of tensors' : 'a tensor'})`, site);
+  const bidirectional = flag(self, 'bidirectional', false);
+  const bias = flag(self, 'bias', true);
+  const projSize = mode === 'lstm' ? num(self, 'proj_size', 0) : 0;
+  const weights: Tensor[] = [];
+  for (let l = 0; l < numLayers; l++) {
+    for (let d = 0; d < (bidirectional ? 2 : 1); d++) {
+      const sfx = `_l${l}${d ? '_reverse' : ''}`;
+      for (const name of ['weight_ih', 'weight_hh', ...(bias ? ['bias_ih', 'bias_hh'] : []), ...(projSize ? ['weight_hr'] : [])]) {
+        const w = st.params.get(name + sfx);
+        if (!w) return g.miss(`${cls} (parameter ${name + sfx} is missing)`, site);
+        weights.push(w);
+      }
+    }
+  }
+  const attrs = { mode, inputSize: num(self, 'input_size', x.shape[x.rank - 1] as number), hiddenSize: num(self, 'hidden_size', 0), numLayers, bidirectional, batchFirst: flag(self, 'batch_first', false), bias, projSize, initialState: initial.length > 0 } as const;
+  g.node('rnn', [x, ...initial, ...weights], attrs, [y, ...(states as Tensor[])], site, cls);
 }
 
 /** F.pad's flat (last dim first) pair list as per-dim before/after amounts for a tensor of `rank` dims. */

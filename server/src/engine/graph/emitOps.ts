@@ -109,6 +109,15 @@ export function emitTableOp(g: GraphRecorder, name: string, pos: Value[], kw: Ma
       const dim = norm(n(b.get('dim') ?? b.get('axis'), 0), name === 'stack' ? y.rank : y.rank);
       return name === 'stack' ? g.node('stack', ts, { dim }, [y], site, label) : g.node('cat', ts.filter((t) => t.count !== 0 || t.rank > 1), { dim }, [y], site, label);
     }
+    if (name === 'einsum') {
+      const v = b.get('operands');
+      // einsum(eq, a, b) arrives as varargs; einsum(eq, [a, b]) as one list inside them.
+      const items = v instanceof PyList || v instanceof PyTuple ? (v.items.length === 1 && (v.items[0] instanceof PyList || v.items[0] instanceof PyTuple) ? (v.items[0] as PyList).items : v.items) : [];
+      const ops = items.filter((t): t is Tensor => t instanceof Tensor);
+      const eq = typeof b.get('equation') === 'string' ? einsumEquation(b.get('equation') as string, ops.map((t) => t.rank)) : null;
+      if (!eq || ops.length !== items.length) return g.miss(`${name} (equation ${JSON.stringify(b.get('equation') ?? null)})`, site);
+      return g.node('einsum', ops, { equation: eq }, [y], site, label);
+    }
     return g.miss(name, site);
   }
   const base = name.replace(/_$/, '');
@@ -231,6 +240,43 @@ export function emitTableOp(g: GraphRecorder, name: string, pos: Value[], kw: Ma
     if (c instanceof Tensor && a !== null && o !== null) return g.node('where', [c, a, o], {}, [y], site, label);
   }
   g.miss(name, site);
+}
+
+/**
+ * An einsum equation in the IR's normal form (ir.ts EinsumAttrs): spaces removed, the implicit output
+ * written out, and each ellipsis dim spelled as an unused letter (ellipsis dims align right across
+ * operands, and lead the implicit output). Null when it cannot be normalised.
+ */
+export function einsumEquation(equation: string, ranks: number[]): string | null {
+  const eq = equation.replace(/\s+/g, '');
+  const arrow = eq.indexOf('->');
+  const lhs = arrow < 0 ? eq : eq.slice(0, arrow);
+  const rhs = arrow < 0 ? null : eq.slice(arrow + 2);
+  const terms = lhs.split(',');
+  if (terms.length !== ranks.length || !/^[A-Za-z.]*$/.test(terms.join('') + (rhs ?? ''))) return null;
+  const used = new Set(eq.replace(/[^A-Za-z]/g, ''));
+  const free = [...'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz'].filter((c) => !used.has(c));
+  const nEll = Math.max(0, ...terms.map((t, k) => (t.includes('...') ? ranks[k]! - t.replace('...', '').length : 0)));
+  if (nEll > free.length) return null;
+  const ell = free.slice(0, nEll).join('');
+  const expand = (t: string, rank: number): string | null => {
+    if (!t.includes('...')) return t.includes('.') ? null : t;
+    const [pre, post] = [t.slice(0, t.indexOf('...')), t.slice(t.indexOf('...') + 3)];
+    const k = rank - pre.length - post.length;
+    if (k < 0 || (pre + post).includes('.')) return null;
+    return pre + ell.slice(nEll - k) + post;
+  };
+  const ins = terms.map((t, k) => expand(t, ranks[k]!));
+  if (ins.some((t) => t === null)) return null;
+  let out: string | null;
+  if (rhs !== null) out = expand(rhs, rhs.replace('...', '').length + nEll);
+  else {
+    // Implicit mode: the ellipsis dims, then the letters used exactly once, in alphabetical (ASCII) order.
+    const counts = new Map<string, number>();
+    for (const c of terms.join('').replace(/\./g, '')) counts.set(c, (counts.get(c) ?? 0) + 1);
+    out = ell + [...counts].filter(([, c]) => c === 1).map(([c]) => c).sort().join('');
+  }
+  return out === null ? null : `${ins.join(',')}->${out}`;
 }
 
 function emitReduce(g: GraphRecorder, name: string, x: Tensor, b: Bound, outs: Tensor[], site: Range): void {

@@ -287,6 +287,58 @@ export type MatmulAttrs = Record<string, never>;
  */
 export type EmbeddingAttrs = Record<string, never>;
 
+/**
+ * torch.einsum with its equation normalised: no spaces, an explicit `->` output (implicit mode's
+ * output, the letters used once in alphabetical order, A–Z before a–z, is written out), and no
+ * ellipsis (the tracer spells each `...` dim as a letter of its own). Inputs: one tensor per term,
+ * all float32 or all int64 (the output has their dtype). A letter repeated within a term takes the
+ * diagonal; letters missing from the output are summed; a size-1 dim broadcasts against the same
+ * letter's size elsewhere (as PyTorch allows).
+ */
+export interface EinsumAttrs {
+  /** e.g. "bij,bjk->bik", "ii->", "i,j->ij": comma-separated terms, `->`, the output term (may be empty). */
+  equation: string;
+}
+
+// ---------------------------------------------------------------- recurrent
+
+/**
+ * nn.RNN / nn.LSTM / nn.GRU forward (eval-mode semantics: inter-layer dropout is inactive; the tracer
+ * refuses train mode with dropout > 0 and numLayers > 1). Let D = 2 if bidirectional else 1,
+ * H = hiddenSize, P = projSize || H (the size of h), G = 1 (rnn), 4 (lstm), 3 (gru).
+ * Inputs, in this order:
+ * - x: [T, N, inputSize], or [N, T, inputSize] with `batchFirst`, or unbatched [T, inputSize];
+ * - when `initialState`: h0 [D·numLayers, N, P] (unbatched [D·numLayers, P]), and for lstm c0 [D·numLayers, N, H];
+ *   absent, both start at zero;
+ * - then for each layer k and direction (forward, then reverse), in PyTorch's state_dict order:
+ *   weight_ih_l{k}[_reverse] [G·H, k = 0 ? inputSize : D·P], weight_hh_l{k} [G·H, P],
+ *   bias_ih_l{k} [G·H] and bias_hh_l{k} [G·H] (when `bias`), weight_hr_l{k} [P, H] (lstm with projSize > 0).
+ * Outputs: output (x's layout with the last dim D·P; the directions concatenated, forward first),
+ * h_n [D·numLayers, N, P], and for lstm c_n [D·numLayers, N, H] (unbatched: without N). State row
+ * l·D + d is layer l, direction d. Gates as PyTorch orders the rows of the weights:
+ * rnn h' = act(W_ih x + b_ih + W_hh h + b_hh);
+ * lstm rows i, f, g, o: c' = σ(f)⊙c + σ(i)⊙tanh(g), h' = σ(o)⊙tanh(c'), then h' = W_hr h' with projSize;
+ * gru rows r, z, n: n = tanh(W_in x + b_in + σ(r)⊙(W_hn h + b_hn)), h' = (1 − σ(z))⊙n + σ(z)⊙h.
+ * The reverse direction reads the sequence from its last step to its first; its output at step t is
+ * its state after reading step t.
+ */
+export interface RnnAttrs {
+  /** nn.RNN's nonlinearity picks rnn_tanh or rnn_relu. */
+  mode: 'rnn_tanh' | 'rnn_relu' | 'lstm' | 'gru';
+  inputSize: number;
+  hiddenSize: number;
+  numLayers: number;
+  bidirectional: boolean;
+  /** x and output are [N, T, *] (h_n and c_n never are); ignored for unbatched 2-D input. */
+  batchFirst: boolean;
+  /** Whether each layer and direction has bias_ih and bias_hh inputs. */
+  bias: boolean;
+  /** LSTM's proj_size: h is projected from H to P = projSize by weight_hr; 0 = no projection (always 0 for rnn/gru). */
+  projSize: number;
+  /** Whether h0 (and for lstm c0) follow x. */
+  initialState: boolean;
+}
+
 // ---------------------------------------------------------------- element-wise
 
 /**
@@ -532,6 +584,8 @@ export interface OpAttrs {
   linear: LinearAttrs;
   matmul: MatmulAttrs;
   embedding: EmbeddingAttrs;
+  einsum: EinsumAttrs;
+  rnn: RnnAttrs;
   unary: UnaryAttrs;
   binary: BinaryAttrs;
   where: WhereAttrs;
