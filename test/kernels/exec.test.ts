@@ -367,6 +367,124 @@ test('outputs-only runs fuse conv + BatchNorm + ReLU on the fast path and still 
   }
 });
 
+/** Bytes of every node output of the graph (what a run would hold if nothing were released). */
+function activationBytes(g: Graph): number {
+  return g.nodes.flatMap((n) => n.outputs).reduce((a, v) => a + g.values[v]!.shape.reduce((p, d) => p * d, 1) * 4, 0);
+}
+
+test('the fast path keeps activations in the kernels\' memory between its ops, frees each after its last use, and leaks nothing across runs', async () => {
+  const wb = await createNodeBackend({ threads: 2 });
+  try {
+    await wb.ready();
+    assert.ok(wb.shared, 'Node has shared memory: the in-memory path is the one under test');
+    const backends = [wasmExecBackend(wb), referenceBackend];
+    const { graph, params } = resnetGraph(false);
+    const values = prepareWeights(params, { seed: 3 }).values;
+    const inputs = [randomInputs(graph, 1), randomInputs(graph, 2)];
+    const want = await Promise.all(inputs.map((x) => runGraph(graph, values, x, { seed: 0 })));
+    // The first run packs the weights and sizes the scratch space: what stays in use afterwards is the baseline.
+    assert.equal((await runGraph(graph, values, inputs[0]!, { seed: 0, backends })).status, 'ok');
+    const baseline = wb.bytesInUse;
+    // Inputs the ops had to copy into the memory: only the graph input and the fc input (the
+    // reference ran adaptive_avg_pool and reshape); every other op read its producer's output in place.
+    const xBytes = 2 * 3 * 8 * 8 * 4;
+    const fcInBytes = 2 * 16 * 4;
+    for (let run = 0; run < 24; run++) {
+      const detail = run % 2 ? 'outputs' : 'all';
+      const k = (run >> 1) % 2;
+      const uploaded = wb.uploadedBytes;
+      wb.resetPeak();
+      const r = await runGraph(graph, values, inputs[k]!, { seed: 0, backends, detail });
+      assert.equal(r.status, 'ok', r.message);
+      assert.ok(relErr(r.outputs[0]!, want[k]!.outputs[0]!) <= TOL, `run ${run}: relative error ${relErr(r.outputs[0]!, want[k]!.outputs[0]!)}`);
+      assert.ok(r.nodes.filter((n) => n.backend === 'wasm').length >= (detail === 'all' ? 17 : 7), `run ${run}: the fast path ran the convs, BatchNorms, ReLUs and adds`);
+      assert.equal(wb.uploadedBytes - uploaded, xBytes + fcInBytes, `run ${run} (${detail}): bytes copied into the kernels' memory`);
+      assert.equal(wb.bytesInUse, baseline, `run ${run} (${detail}): heap back to its baseline`);
+      assert.equal(wb.keptCount, 0, `run ${run}: no activation left in the kernels' memory`);
+      // Released after the last use: at most a few activations were alive at once, far below all of them.
+      const peak = wb.peakBytesInUse - baseline;
+      assert.ok(peak > 0 && peak < activationBytes(graph) / 2, `run ${run} (${detail}): peak ${peak} bytes of activations, all of them ${activationBytes(graph)}`);
+    }
+  } finally {
+    await wb.dispose();
+  }
+});
+
+test('what the fast path hands out (run outputs, onNode outputs) stays valid after the run and the runs after it', async () => {
+  const wb = await createNodeBackend({ threads: 1 });
+  try {
+    const backends = [wasmExecBackend(wb), referenceBackend];
+    const { graph, params } = resnetGraph(false);
+    const values = prepareWeights(params, { seed: 4 }).values;
+    const x = randomInputs(graph, 5);
+    const refNodes: NDArray[] = [];
+    const ref = await runGraph(graph, values, x, { seed: 0, onNode: (n) => refNodes.push(n.outputs[0]!) });
+    const got: NDArray[] = [];
+    const first = await runGraph(graph, values, x, { seed: 0, backends, onNode: (n) => got.push(n.outputs[0]!) });
+    assert.equal(first.status, 'ok', first.message);
+    // Other inputs reuse (and overwrite) the memory the first run's activations lived in.
+    for (let i = 0; i < 4; i++) assert.equal((await runGraph(graph, values, randomInputs(graph, 100 + i), { seed: 0, backends, detail: i % 2 ? 'outputs' : 'all' })).status, 'ok');
+    assert.ok(relErr(first.outputs[0]!, ref.outputs[0]!) <= TOL);
+    assert.equal(got.length, graph.nodes.length);
+    got.forEach((o, i) => {
+      assert.ok(!(o.data.buffer instanceof SharedArrayBuffer), `node ${i} (${graph.nodes[i]!.op}): a plain array, not a view of the kernels' memory`);
+      assert.ok(relErr(o, refNodes[i]!) <= TOL, `node ${i} (${graph.nodes[i]!.op}): relative error ${relErr(o, refNodes[i]!)}`);
+    });
+  } finally {
+    await wb.dispose();
+  }
+});
+
+test('a cancelled or failed run frees the activations it left in the kernels\' memory', async () => {
+  const wb = await createNodeBackend({ threads: 1 });
+  try {
+    const backends = [wasmExecBackend(wb), referenceBackend];
+    const { graph, params } = resnetGraph(false);
+    const values = prepareWeights(params, { seed: 6 }).values;
+    const x = randomInputs(graph, 7);
+    assert.equal((await runGraph(graph, values, x, { seed: 0, backends })).status, 'ok');
+    const baseline = wb.bytesInUse;
+    // Stop inside layer1, where the block's input (the skip connection) and the conv path are both alive.
+    const at = graph.nodes.findIndex((n) => n.path === 'layer1.conv2');
+    for (const detail of ['all', 'outputs'] as const) {
+      let held = 0;
+      const signal = { aborted: false };
+      const cancelled = await runGraph(graph, values, x, {
+        seed: 0,
+        backends,
+        detail,
+        signal,
+        onNode: (n) => {
+          if (n.index === at) {
+            held = wb.keptCount;
+            signal.aborted = true;
+          }
+        },
+      });
+      assert.equal(cancelled.status, 'cancelled');
+      assert.ok(held >= 2, `${detail}: ${held} activations were in the kernels' memory when cancelled`);
+      assert.equal(wb.keptCount, 0);
+      assert.equal(wb.bytesInUse, baseline, `${detail}: cancelled run freed its activations`);
+      const failed = await runGraph(graph, values, x, {
+        seed: 0,
+        backends,
+        detail,
+        onNode: (n) => {
+          if (n.index === at) throw new Error('callback broke');
+        },
+      });
+      assert.equal(failed.status, 'failed');
+      assert.equal(wb.keptCount, 0);
+      assert.equal(wb.bytesInUse, baseline, `${detail}: failed run freed its activations`);
+    }
+    const again = await runGraph(graph, values, x, { seed: 0, backends });
+    const ref = await runGraph(graph, values, x, { seed: 0 });
+    assert.ok(relErr(again.outputs[0]!, ref.outputs[0]!) <= TOL);
+  } finally {
+    await wb.dispose();
+  }
+});
+
 test('the fast path keeps a layer\'s packed weights while its tensor is unchanged and repacks a changed one', async () => {
   const wb = await createNodeBackend({ threads: 1 });
   try {

@@ -86,6 +86,45 @@ test('a worker that dies during an op fails that op with a message, is restarted
   }
 });
 
+test('an output kept on the heap outlives the arena reset until freed, and an op that fails frees the output it had allocated', async () => {
+  const be = await createNodeBackend({ threads: 2, relaxed: false, parallel: 'always' });
+  try {
+    await be.ready();
+    const h = be.prepareConv(randn([16, 8, 3, 3], 1, 0.1), null, { ...same(1), bias: false });
+    const x = randn([1, 8, 24, 24], 2);
+    const want = copy(await be.conv(h, x));
+    be.resetArena();
+    const y = await be.conv(h, x, { keep: true });
+    assert.ok(be.holds(y) && be.keptCount === 1);
+    be.resetArena();
+    // Reused as the next op's input in place (no copy into the arena), and still intact after it.
+    const uploaded = be.uploadedBytes;
+    const z = await be.conv(be.prepareConv(randn([16, 16, 1, 1], 3, 0.1), null, { ...same(0), bias: false }), y, { keep: true });
+    assert.equal(be.uploadedBytes, uploaded);
+    be.resetArena();
+    assertClose('kept output after a reset and another op', y, want, 0);
+    assert.equal(be.free(y), true);
+    assert.equal(be.free(y), false, 'a second free is refused');
+    assert.equal(be.free(want), false, 'an array the backend did not keep is not freed');
+    assert.equal(be.free(z), true);
+    let failure: Error | null = null;
+    for (let attempt = 0; attempt < 20 && !failure; attempt++) {
+      be.injectWorkerCrash(1);
+      const before = be.bytesInUse;
+      await be.conv(h, x, { keep: true }).then(
+        (r) => assert.equal(be.free(r), true),
+        (e: Error) => (failure = e),
+      );
+      be.resetArena();
+      assert.equal(be.bytesInUse, before, `attempt ${attempt}: the op's output was freed`);
+    }
+    assert.ok(failure, 'the crash never happened');
+    assert.equal(be.keptCount, 0);
+  } finally {
+    await be.dispose();
+  }
+});
+
 test('an aborted signal rejects the op before it starts, with an AbortError', async () => {
   const be = await backend({ threads: 1, relaxed: false });
   const ac = new AbortController();

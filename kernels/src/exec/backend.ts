@@ -34,6 +34,16 @@ export interface Backend {
   /** Whether this backend can run this node (decided by op, attributes and the graph's shapes/dtypes). */
   supports(node: OpNode, graph: Graph): boolean;
   run(node: OpNode, inputs: readonly NDArray[], ctx: NodeContext): NDArray[] | Promise<NDArray[]>;
+  /**
+   * Whether `value`, an output this backend returned, lives in memory the backend manages (a view of
+   * the WebAssembly memory). The executor then passes it only to this backend's nodes (any other
+   * backend gets a plain copy, which replaces it), copies it out for callers (onNode, the run's
+   * outputs, written-back state) and calls `release` once no graph value holds it, or when the run
+   * ends however it ends.
+   */
+  owns?(value: NDArray): boolean;
+  /** Frees an output `owns` claimed; the executor never uses it afterwards. */
+  release?(value: NDArray): void;
   /** Called once when a run that reached its nodes ends; `complete` when every node ran (e.g. to drop stale per-layer preparation). */
   endRun?(complete: boolean): void;
 }

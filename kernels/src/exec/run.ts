@@ -1,6 +1,7 @@
 // Runs a graph node by node: each on the first backend that supports it, intermediates released after
 // their last consumer, per-node statistics and timings, the first NaN/Inf located, train-mode running
-// statistics written back, cancellation between nodes. User input never makes it throw.
+// statistics written back, cancellation between nodes. Outputs a backend keeps in its own memory stay
+// there between its nodes and are freed after their last use. User input never makes it throw.
 import type { NDArray } from '../ndarray';
 import type { Graph, OpNode } from '../../../server/src/engine/graph/ir';
 import { dropoutNodeSeed } from '../ref/dropout';
@@ -18,7 +19,7 @@ export interface RunOptions {
   budgetBytes?: number;
   /** Checked before every node; set it (e.g. on a new edit) to stop the run within one node. */
   signal?: { readonly aborted: boolean };
-  /** Called after every node. `outputs` are valid during the call only: copy what you keep. */
+  /** Called after every node. `outputs` are plain arrays the callback may keep (never views of a backend's memory). */
   onNode?: (info: NodeInfo) => void;
   /**
    * Write train-mode running statistics (BatchNorm/InstanceNorm running_mean, running_var,
@@ -168,6 +169,97 @@ async function execute(graph: Graph, plan: ExecPlan, params: Map<string, NDArray
 
   const nodes: NodeResult[] = [];
   const updatedState: string[] = [];
+  const mem = new BackendMemory(env);
+  try {
+    return await runNodes(graph, plan, params, opts, t0, env, bad, stateKey, nodes, updatedState, mem);
+  } finally {
+    mem.releaseAll();
+  }
+}
+
+/**
+ * The outputs that live in a backend's own memory (Backend.owns): how many graph values hold each, so
+ * it is released when the last is dropped, and plain copies of them for callers and other backends.
+ */
+class BackendMemory {
+  private readonly held = new Map<NDArray, { backend: Backend; refs: number }>();
+  /** The plain copy made of a held array (one per array, so a fused chain's nodes share it as they share the array). */
+  private readonly copies = new Map<NDArray, NDArray>();
+
+  constructor(private readonly env: (NDArray | undefined)[]) {}
+
+  /** Takes note of a node's outputs that `backend` owns (before anything can fail, so they are released). */
+  adopt(backend: Backend, outs: readonly NDArray[]): void {
+    if (!backend.owns) return;
+    for (const o of outs) if (!this.held.has(o) && backend.owns(o)) this.held.set(o, { backend, refs: 0 });
+  }
+
+  /** env[v] = a. */
+  set(v: number, a: NDArray): void {
+    this.env[v] = a;
+    const h = this.held.get(a);
+    if (h) h.refs++;
+  }
+
+  /** env[v] = undefined, releasing its array when no other value holds it. */
+  drop(v: number): void {
+    const a = this.env[v];
+    this.env[v] = undefined;
+    const h = a && this.held.get(a);
+    if (!h || --h.refs > 0) return;
+    this.held.delete(a);
+    this.copies.delete(a);
+    h.backend.release?.(a);
+  }
+
+  /** `a` itself when it is a plain array, else its plain copy. */
+  plain(a: NDArray): NDArray {
+    if (!this.held.has(a)) return a;
+    let c = this.copies.get(a);
+    if (!c) {
+      c = { shape: a.shape.slice(), dtype: a.dtype, data: a.data.slice() };
+      this.copies.set(a, c);
+    }
+    return c;
+  }
+
+  /** The value as `backend` may read it: another backend's memory is replaced by a plain copy for good. */
+  arg(v: number, backend: Backend): NDArray {
+    const a = this.env[v]!;
+    const h = this.held.get(a);
+    if (!h || h.backend === backend) return a;
+    const c = this.plain(a);
+    this.drop(v);
+    this.set(v, c);
+    return c;
+  }
+
+  releaseAll(): void {
+    for (const [a, h] of this.held) {
+      try {
+        h.backend.release?.(a);
+      } catch {
+        // Freeing is housekeeping: the run's result stands.
+      }
+    }
+    this.held.clear();
+    this.copies.clear();
+  }
+}
+
+async function runNodes(
+  graph: Graph,
+  plan: ExecPlan,
+  params: Map<string, NDArray>,
+  opts: RunOptions,
+  t0: number,
+  env: (NDArray | undefined)[],
+  bad: Uint8Array,
+  stateKey: (string | undefined)[],
+  nodes: NodeResult[],
+  updatedState: string[],
+  mem: BackendMemory,
+): Promise<RunResult> {
   let nonFinite: NonFinite | undefined;
   const stop = (status: 'failed' | 'cancelled', message: string, node: NodeRef): RunResult => ({
     status,
@@ -187,7 +279,7 @@ async function execute(graph: Graph, plan: ExecPlan, params: Map<string, NDArray
     const ref = nodeRef(graph, i);
     if (opts.signal?.aborted) return stop('cancelled', `cancelled before ${describeNode(ref)}`, ref);
     const backend = plan.backends[plan.backendOf[i]!]!;
-    const args = node.inputs.map((v) => env[v]!);
+    const args = node.inputs.map((v) => mem.arg(v, backend));
     const runnable = withRunSeed(node, opts.seed, i);
     let outs: NDArray[];
     let ms: number;
@@ -197,6 +289,7 @@ async function execute(graph: Graph, plan: ExecPlan, params: Map<string, NDArray
       const r = backend.run(runnable, args, { index: i, graph, fuse: !detailed, value: (v) => env[v] });
       outs = r instanceof Promise ? await r : r;
       ms = now() - k0;
+      if (Array.isArray(outs)) mem.adopt(backend, outs);
       const wrong = checkOutputs(graph, node, outs);
       if (wrong) throw new Error(`the ${backend.name} kernel returned ${wrong}`);
       stats = detailed || graph.outputs.some((v) => node.outputs.includes(v)) ? outs.map(tensorStats) : outs.map(unmeasured);
@@ -204,7 +297,7 @@ async function execute(graph: Graph, plan: ExecPlan, params: Map<string, NDArray
       const why = e instanceof RangeError ? `ran out of memory (${e.message})` : e instanceof Error ? e.message : String(e);
       return stop('failed', `${describeNode(ref)} failed: ${why}`, ref);
     }
-    node.outputs.forEach((v, k) => (env[v] = outs[k]));
+    node.outputs.forEach((v, k) => mem.set(v, outs[k]!));
 
     // NaN/Inf: the first node that makes it from finite inputs, or the first to read a source holding it.
     if (!nonFinite) {
@@ -222,7 +315,7 @@ async function execute(graph: Graph, plan: ExecPlan, params: Map<string, NDArray
       if (key === undefined) continue;
       stateKey[v] = key;
       if (opts.updateState !== false) {
-        params.set(key, outs[outIdx]!);
+        params.set(key, mem.plain(outs[outIdx]!));
         if (!updatedState.includes(key)) updatedState.push(key);
       }
     }
@@ -231,16 +324,16 @@ async function execute(graph: Graph, plan: ExecPlan, params: Map<string, NDArray
     nodes.push(res);
     if (opts.onNode) {
       try {
-        opts.onNode({ ...res, outputs: outs });
+        opts.onNode({ ...res, outputs: outs.map((o) => mem.plain(o)) });
       } catch (e) {
         return stop('failed', `the onNode callback failed after ${describeNode(ref)}: ${(e as Error)?.message ?? e}`, ref);
       }
     }
-    for (const v of plan.freeAfter[i]!) env[v] = undefined;
+    for (const v of plan.freeAfter[i]!) mem.drop(v);
     // Let a cancellation arrive (a message event sets the signal) before the next node.
     if (opts.signal && i + 1 < graph.nodes.length) await macrotask();
   }
-  const outputs = graph.outputs.map((v) => env[v]!);
+  const outputs = graph.outputs.map((v) => mem.plain(env[v]!));
   return { status: 'ok', outputs, nodes, nonFinite, peakBytes: plan.peakBytes, updatedState, ms: now() - t0 };
 }
 

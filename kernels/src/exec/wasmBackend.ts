@@ -39,23 +39,26 @@ function readers(g: Graph): Int32Array {
   return r;
 }
 
-/**
- * Wraps a WasmBackend. Weights are packed once per weight tensor and reused while the executor hands
- * the same NDArray (weights.ts keeps parameter objects stable while a layer is unchanged); a changed
- * layer gets a new object, and the old packing is released after the next complete run.
- *
- * Each op's output is copied out of the kernels' memory and the run arena reset after it: views into
- * a non-shared WebAssembly memory are detached when it grows, and the arena frees only all at once,
- * so keeping activations there would hold every intermediate of a run. The copy costs one memcpy per
- * op (small next to a convolution); chaining ops inside the arena needs per-buffer release there.
- * One run at a time per backend (the ops share the arena).
- */
 /** A float32 vector of C copies of v (the identity statistics of the ReLU-as-affine trick). */
 function filled(C: number, v: number): NDArray {
   return { shape: [C], dtype: 'float32', data: new Float32Array(C).fill(v) };
 }
 
+/**
+ * Wraps a WasmBackend. Weights are packed once per weight tensor and reused while the executor hands
+ * the same NDArray (weights.ts keeps parameter objects stable while a layer is unchanged); a changed
+ * layer gets a new object, and the old packing is released after the next complete run.
+ *
+ * With a shared memory each op's output is a heap block in the kernels' memory (`keep`), handed to the
+ * executor as a view: the next wasm op reads it in place, the executor copies it out only for another
+ * backend or the caller (`owns`), and frees it after its last use (`release`). A shared memory's
+ * views survive its growth. A non-shared one (a browser page without cross-origin isolation) detaches
+ * every view when it grows, so there each output is copied out into a plain array instead. The arena
+ * (inputs the executor handed over as plain arrays, per-op temporaries) is reset after every op.
+ * One run at a time per backend (the ops share the arena).
+ */
 export function wasmExecBackend(wb: WasmBackend): WasmExecBackend {
+  const keep = wb.shared;
   const layers = new Map<NDArray, Prepared>();
   let generation = 0;
   let runStarted = false;
@@ -125,35 +128,35 @@ export function wasmExecBackend(wb: WasmBackend): WasmExecBackend {
         const fold = chain.bn ? bnTensors(chain.bn, ctx) : undefined;
         const foldedTensors = fold ? [fold.mean, fold.variance, ...(fold.weight ? [fold.weight] : []), ...(fold.bias ? [fold.bias] : [])] : [];
         const h = prepare(ins[1]!, bias, convKey(node.attrs) + (fold ? `+bn${fold.eps}` : ''), () => wb.prepareConv(ins[1]!, bias, node.attrs, fold), foldedTensors) as ConvHandle;
-        return fused(await wb.conv(h, ins[0]!, { relu: chain.reluIndex >= 0 }), chain.bnIndex, chain.reluIndex);
+        return fused(await wb.conv(h, ins[0]!, { relu: chain.reluIndex >= 0, keep }), chain.bnIndex, chain.reluIndex);
       }
       case 'linear': {
         const bias = node.attrs.bias ? ins[2]! : null;
         const h = prepare(ins[1]!, bias, 'linear', () => wb.prepareLinear(ins[1]!, bias)) as LinearHandle;
         const chain = chainAfter(ctx, false);
-        return fused(await wb.linear(h, ins[0]!, { relu: chain.reluIndex >= 0 }), chain.reluIndex);
+        return fused(await wb.linear(h, ins[0]!, { relu: chain.reluIndex >= 0, keep }), chain.reluIndex);
       }
       case 'matmul':
-        return wb.matmul(ins[0]!, ins[1]!);
+        return wb.matmul(ins[0]!, ins[1]!, { keep });
       case 'max_pool':
-        return wb.maxPool(ins[0]!, node.attrs);
+        return wb.maxPool(ins[0]!, node.attrs, { keep });
       case 'avg_pool':
-        return wb.avgPool(ins[0]!, node.attrs);
+        return wb.avgPool(ins[0]!, node.attrs, { keep });
       case 'batch_norm': {
         const a = node.attrs;
         let i = 3;
         const weight = a.weight ? ins[i++]! : null;
         const bias = a.bias ? ins[i++]! : null;
-        return wb.batchNormEval(ins[0]!, { mean: ins[1]!, variance: ins[2]!, weight, bias, eps: a.eps });
+        return wb.batchNormEval(ins[0]!, { mean: ins[1]!, variance: ins[2]!, weight, bias, eps: a.eps }, { keep });
       }
       case 'binary': {
         const chain = chainAfter(ctx, false);
-        return fused(await wb.add(ins[0]!, ins[1]!, { relu: chain.reluIndex >= 0 }), chain.reluIndex);
+        return fused(await wb.add(ins[0]!, ins[1]!, { relu: chain.reluIndex >= 0, keep }), chain.reluIndex);
       }
       case 'unary': {
         // ReLU as the fast path's per-channel affine with scale 1 and shift 0 and its fused ReLU: x·1 + 0 is x exactly.
         const C = ins[0]!.shape[1]!;
-        return wb.batchNormEval(ins[0]!, { mean: filled(C, 0), variance: filled(C, 1), weight: null, bias: null, eps: 0 }, { relu: true });
+        return wb.batchNormEval(ins[0]!, { mean: filled(C, 0), variance: filled(C, 1), weight: null, bias: null, eps: 0 }, { relu: true, keep });
       }
       default:
         throw new Error(`the wasm backend has no kernel for ${node.op}`);
@@ -201,6 +204,7 @@ export function wasmExecBackend(wb: WasmBackend): WasmExecBackend {
       }
       try {
         const y = await exec(node, ins, ctx);
+        if (keep) return [y];
         const copy: NDArray = { shape: y.shape.slice(), dtype: 'float32', data: new Float32Array(y.data as Float32Array) };
         // The chain's later nodes get the copied result (the arena is reset below).
         for (const [i, t] of ahead) if (t === y) ahead.set(i, copy);
@@ -209,7 +213,13 @@ export function wasmExecBackend(wb: WasmBackend): WasmExecBackend {
         wb.resetArena();
       }
     },
+    owns: (value) => wb.holds(value),
+    release(value) {
+      wb.free(value);
+    },
     endRun(complete) {
+      // A failed run may leave results of a fused chain that were never asked for (the executor released them).
+      ahead.clear();
       if (complete && runStarted) {
         for (const [w, p] of layers) {
           if (p.used === generation) continue;

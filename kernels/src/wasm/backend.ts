@@ -1,6 +1,7 @@
 // The WebAssembly SIMD fast path behind one object: load the kernel module, own its memory and the
 // worker pool, prepare layers once (packed weights), and run ops one at a time on NDArrays whose
-// data lives in the kernels' memory (outputs are views into a per-run arena).
+// data lives in the kernels' memory (outputs are views into a per-run arena, or heap blocks the caller
+// frees with `free` when the op ran with `keep`).
 import type { AvgPoolAttrs, ConvAttrs, MaxPoolAttrs } from '../../../server/src/engine/graph/ir';
 import type { NDArray } from '../ndarray';
 import { KernelPool, type JobFn } from '../pool/pool';
@@ -45,6 +46,12 @@ export interface OpOptions {
   relu?: boolean;
   /** Checked before the op starts: an aborted signal rejects with an AbortError. */
   signal?: AbortSignal;
+  /**
+   * Allocate the output on the heap instead of the arena: it survives `resetArena` and is owned by the
+   * caller until `free(output)`. Only sound with a shared memory (or memory reserved beforehand): a
+   * non-shared memory that grows detaches the view.
+   */
+  keep?: boolean;
 }
 
 const PAGE = 65536;
@@ -82,6 +89,8 @@ export async function createWasmBackend(platform: Platform, opts: BackendOptions
 export class WasmBackend {
   private chain: Promise<unknown> = Promise.resolve();
   private readonly poolPlans: PoolPlans = new Map();
+  /** Outputs returned with `keep`, by their data view: the heap block each owns. */
+  private readonly kept = new Map<ArrayBufferView, number>();
 
   constructor(
     private readonly ctx: KernelContext,
@@ -116,7 +125,7 @@ export class WasmBackend {
   }
 
   conv(h: ConvHandle, x: NDArray, o: OpOptions = {}): Promise<NDArray> {
-    return this.enqueue(o.signal, () => runConv(this.ctx, h, x, o.relu ?? false));
+    return this.enqueue(o, () => runConv(this.ctx, h, x, o.relu ?? false));
   }
 
   prepareLinear(weight: NDArray, bias: NDArray | null): LinearHandle {
@@ -124,7 +133,7 @@ export class WasmBackend {
   }
 
   linear(h: LinearHandle, x: NDArray, o: OpOptions = {}): Promise<NDArray> {
-    return this.enqueue(o.signal, () => runLinear(this.ctx, h, x, o.relu ?? false));
+    return this.enqueue(o, () => runLinear(this.ctx, h, x, o.relu ?? false));
   }
 
   /** Frees a prepared layer's packed weights and plans. */
@@ -136,28 +145,28 @@ export class WasmBackend {
   // ---------------------------------------------------------------- ops without weights
 
   maxPool(x: NDArray, attrs: MaxPoolAttrs, o: OpOptions = {}): Promise<NDArray> {
-    return this.enqueue(o.signal, () => runPool(this.ctx, this.poolPlans, 'max', x, attrs, o.relu ?? false));
+    return this.enqueue(o, () => runPool(this.ctx, this.poolPlans, 'max', x, attrs, o.relu ?? false));
   }
 
   avgPool(x: NDArray, attrs: AvgPoolAttrs, o: OpOptions = {}): Promise<NDArray> {
-    return this.enqueue(o.signal, () => runPool(this.ctx, this.poolPlans, 'avg', x, attrs, o.relu ?? false));
+    return this.enqueue(o, () => runPool(this.ctx, this.poolPlans, 'avg', x, attrs, o.relu ?? false));
   }
 
   matmul(a: NDArray, b: NDArray, o: OpOptions = {}): Promise<NDArray> {
-    return this.enqueue(o.signal, () => runMatmul(this.ctx, a, b));
+    return this.enqueue(o, () => runMatmul(this.ctx, a, b));
   }
 
   batchNormEval(x: NDArray, bn: BatchNormEval, o: OpOptions = {}): Promise<NDArray> {
-    return this.enqueue(o.signal, () => runBatchNormEval(this.ctx, x, bn, o.relu ?? false));
+    return this.enqueue(o, () => runBatchNormEval(this.ctx, x, bn, o.relu ?? false));
   }
 
   /** ReLU on its own (x [N, C, ...]); prefer the `relu` option of the op before it, which costs nothing. */
-  relu(x: NDArray, o: Pick<OpOptions, 'signal'> = {}): Promise<NDArray> {
-    return this.enqueue(o.signal, () => runRelu(this.ctx, x));
+  relu(x: NDArray, o: Pick<OpOptions, 'signal' | 'keep'> = {}): Promise<NDArray> {
+    return this.enqueue(o, () => runRelu(this.ctx, x));
   }
 
   add(a: NDArray, b: NDArray, o: OpOptions = {}): Promise<NDArray> {
-    return this.enqueue(o.signal, () => runAdd(this.ctx, a, b, o.relu ?? false));
+    return this.enqueue(o, () => runAdd(this.ctx, a, b, o.relu ?? false));
   }
 
   // ---------------------------------------------------------------- memory
@@ -177,8 +186,41 @@ export class WasmBackend {
     this.ctx.arena.reset();
   }
 
+  /** Frees an output an op returned with `keep`; false (and nothing freed) for any other array. */
+  free(x: NDArray): boolean {
+    const ptr = this.kept.get(x.data);
+    if (ptr === undefined) return false;
+    this.kept.delete(x.data);
+    this.heap.release(ptr);
+    return true;
+  }
+
+  /** Whether `x` is an output returned with `keep` and not yet freed. */
+  holds(x: NDArray): boolean {
+    return this.kept.has(x.data);
+  }
+
+  /** Outputs returned with `keep` and not yet freed. */
+  get keptCount(): number {
+    return this.kept.size;
+  }
+
   get bytesInUse(): number {
     return this.heap.bytesInUse;
+  }
+
+  /** The most bytes in use at once since the last `resetPeak`. */
+  get peakBytesInUse(): number {
+    return this.heap.peakBytesInUse;
+  }
+
+  resetPeak(): void {
+    this.heap.resetPeak();
+  }
+
+  /** Bytes the ops copied into the memory because an input was not already a view of it. */
+  get uploadedBytes(): number {
+    return this.ctx.uploadedBytes;
   }
 
   /**
@@ -236,11 +278,22 @@ export class WasmBackend {
     await this.pool.dispose();
   }
 
-  /** Runs ops one after another (they share the control block and scratch). */
-  private enqueue<T>(signal: AbortSignal | undefined, fn: () => Promise<T>): Promise<T> {
-    const run = async (): Promise<T> => {
-      if (signal?.aborted) throw abortError(signal);
-      return fn();
+  /** Runs ops one after another (they share the control block and scratch); a failed op frees the output it kept. */
+  private enqueue(o: OpOptions, fn: () => Promise<NDArray>): Promise<NDArray> {
+    const ctx = this.ctx;
+    const run = async (): Promise<NDArray> => {
+      if (o.signal?.aborted) throw abortError(o.signal);
+      ctx.keepOutputs = o.keep ?? false;
+      try {
+        const y = await fn();
+        const at = ctx.pending.indexOf(y.data.byteOffset);
+        if (at >= 0 && this.heap.owns(y.data)) this.kept.set(y.data, ctx.pending.splice(at, 1)[0]!);
+        return y;
+      } finally {
+        // Only reached with pending blocks when the op failed (or, defensively, allocated more than its output).
+        for (const p of ctx.pending.splice(0)) this.heap.release(p);
+        ctx.keepOutputs = false;
+      }
     };
     const p = this.chain.then(run, run);
     this.chain = p.catch(() => undefined);

@@ -12,6 +12,14 @@ const PARAM_SLOTS = Math.max(C_SLOTS, L_SLOTS);
 export class KernelContext {
   private scratchPtr = 0;
   private scratchBytes = 0;
+  /**
+   * Set by the backend around one op: allocate its output on the heap (owned by the caller until
+   * freed) instead of the arena. `pending` lists those outputs until the op has succeeded.
+   */
+  keepOutputs = false;
+  readonly pending: number[] = [];
+  /** Bytes `input` copied into the memory (inputs that were not already views of it). */
+  uploadedBytes = 0;
 
   constructor(
     readonly heap: Heap,
@@ -38,15 +46,20 @@ export class KernelContext {
     if (x.dtype !== 'float32' || !(x.data instanceof Float32Array)) throw new Error(`${op}: the fast path takes float32 tensors, got ${x.dtype}`);
     if (x.data.length !== numel(x.shape)) throw new Error(`${op}: ${x.data.length} values for shape [${x.shape.join(', ')}]`);
     if (this.heap.owns(x.data)) return x.data.byteOffset;
+    this.uploadedBytes += x.data.length * 4;
     const p = this.arena.alloc(x.data.length * 4);
     this.heap.f32(p, x.data.length).set(x.data);
     return p;
   }
 
-  /** A fresh arena tensor of this shape (a view into the kernels' memory). */
+  /** A fresh tensor of this shape (a view into the kernels' memory): in the arena, or on the heap when `keepOutputs`. */
   output(shape: readonly number[]): { ptr: number; array: NDArray } {
     const n = numel(shape);
-    const ptr = this.arena.alloc(n * 4);
+    let ptr: number;
+    if (this.keepOutputs) {
+      ptr = this.heap.alloc(n * 4);
+      this.pending.push(ptr);
+    } else ptr = this.arena.alloc(n * 4);
     const data = this.heap.f32(ptr, n);
     if (this.poisonOutputs) data.fill(NaN);
     return { ptr, array: { shape: shape.slice(), dtype: 'float32', data } };

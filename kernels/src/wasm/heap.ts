@@ -20,6 +20,7 @@ export class Heap {
   private sizes = new Map<number, number>();
   private end: number;
   private inUse = 0;
+  private peak = 0;
   /** Every ArrayBuffer/SharedArrayBuffer object this memory has exposed, so views made before a grow are recognised. */
   private readonly buffers = new Set<ArrayBufferLike>();
 
@@ -38,6 +39,15 @@ export class Heap {
     return this.inUse;
   }
 
+  /** The most bytes in use at once since the last `resetPeak` (tests: activations freed after their last use). */
+  get peakBytesInUse(): number {
+    return this.peak;
+  }
+
+  resetPeak(): void {
+    this.peak = this.inUse;
+  }
+
   /** Allocates `bytes` (rounded up to 64), growing the memory when needed. */
   alloc(bytes: number): number {
     const size = align(Math.max(bytes, 1));
@@ -48,6 +58,7 @@ export class Heap {
       else this.free[i] = [s + size, n - size];
       this.sizes.set(s, size);
       this.inUse += size;
+      if (this.inUse > this.peak) this.peak = this.inUse;
       return s;
     }
     this.grow(size);
