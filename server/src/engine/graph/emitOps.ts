@@ -378,7 +378,14 @@ export function emitFunctional(g: GraphRecorder, name: string, b: Bound, out: Va
       const w = t('weight');
       const bias = t('bias');
       const training = b.get('training') === true || !rm || !rv;
-      return g.node('batch_norm', [x, ...(rm && rv ? [rm, rv] : []), ...(w ? [w] : []), ...(bias ? [bias] : [])], { training, momentum: n(b.get('momentum'), 0.1), eps: n(b.get('eps'), 1e-5), runningStats: !!(rm && rv) && b.get('training') !== true ? true : !!(rm && rv), weight: !!w, bias: !!bias, numBatchesTracked: false }, training && rm && rv ? [y, new Tensor(rm.shape.slice()), new Tensor(rv.shape.slice())] : [y], site, label);
+      // Training with running statistics updates them in place: later reads see the new values.
+      const updated = training && rm && rv ? [new Tensor(rm.shape.slice()), new Tensor(rv.shape.slice())] : [];
+      g.node('batch_norm', [x, ...(rm && rv ? [rm, rv] : []), ...(w ? [w] : []), ...(bias ? [bias] : [])], { training, momentum: n(b.get('momentum'), 0.1), eps: n(b.get('eps'), 1e-5), runningStats: !!(rm && rv), weight: !!w, bias: !!bias, numBatchesTracked: false }, [y, ...updated], site, label);
+      if (updated.length) {
+        g.rebind(rm!, updated[0]!);
+        g.rebind(rv!, updated[1]!);
+      }
+      return;
     }
     case 'layer_norm': {
       const w = t('weight');
@@ -397,7 +404,13 @@ export function emitFunctional(g: GraphRecorder, name: string, b: Bound, out: Va
       const w = t('weight');
       const bias = t('bias');
       const use = b.get('use_input_stats') !== false;
-      return g.node('instance_norm', [x, ...(rm && rv ? [rm, rv] : []), ...(w ? [w] : []), ...(bias ? [bias] : [])], { useInputStats: use, momentum: n(b.get('momentum'), 0.1), eps: n(b.get('eps'), 1e-5), runningStats: !!(rm && rv), weight: !!w, bias: !!bias }, use && rm && rv ? [y, new Tensor(rm.shape.slice()), new Tensor(rv.shape.slice())] : [y], site, label);
+      const updated = use && rm && rv ? [new Tensor(rm.shape.slice()), new Tensor(rv.shape.slice())] : [];
+      g.node('instance_norm', [x, ...(rm && rv ? [rm, rv] : []), ...(w ? [w] : []), ...(bias ? [bias] : [])], { useInputStats: use, momentum: n(b.get('momentum'), 0.1), eps: n(b.get('eps'), 1e-5), runningStats: !!(rm && rv), weight: !!w, bias: !!bias }, [y, ...updated], site, label);
+      if (updated.length) {
+        g.rebind(rm!, updated[0]!);
+        g.rebind(rv!, updated[1]!);
+      }
+      return;
     }
     case 'local_response_norm':
       return g.node('local_response_norm', [x], { size: n(b.get('size'), 1), alpha: n(b.get('alpha'), 1e-4), beta: n(b.get('beta'), 0.75), k: n(b.get('k'), 1) }, [y], site, label);
