@@ -1,12 +1,13 @@
 // Dense convolution as a GEMM over the packed input: out[oc][q] = bias[oc] + sum_k W[oc][k] * B[k][q]
-// with B[k][q] = packed[koff[k] + q] (see pack.ts). For each tile of NR = 8 flat positions the B rows
-// are copied into a contiguous panel, then the micro-kernel keeps an MR x NR register tile (4 output
-// channels x 8 positions = 8 f32x4 accumulators), streams the packed weights as splats and reads two
-// vectors of the panel per tap: 6 loads for 8 multiply-adds.
+// with B[k][q] = packed[koff[k] + q] (see pack.ts). For each tile of NR = 8 positions (two runs of 4,
+// which skip the padding columns when OW % 4 == 0, see C_QW) the B rows are copied into a contiguous
+// panel, then the micro-kernel keeps an MR x NR register tile (4 output channels x 8 positions = 8
+// f32x4 accumulators), streams the packed weights as splats and reads two vectors of the panel per
+// tap: 6 loads for 8 multiply-adds.
 import { madd, p32, pptr } from './simd';
 import {
   C_N, C_OC, C_OH, C_OW, C_G, C_ICG, C_OCG, C_PW, C_Q_PTR, C_Q_IMG, C_Q_IC, C_OUT_PTR, C_W_PTR,
-  C_BIAS_PTR, C_KOFF_PTR, C_K, C_RELU, C_CHUNK_Q, C_NCHUNK, C_OCB, C_TILEBUF, C_TILEBUF_STRIDE, MR, NR,
+  C_BIAS_PTR, C_KOFF_PTR, C_K, C_RELU, C_QW, C_CHUNK_Q, C_NCHUNK, C_OCB, C_TILEBUF, C_TILEBUF_STRIDE, MR, NR,
 } from '../src/wasm/layout';
 
 /**
@@ -41,32 +42,36 @@ import {
 }
 
 /**
- * Copies the B rows of one tile (8 flat positions from `b`, tap k at byte delta sum(deltas[..k]))
- * into a contiguous panel: the micro-kernel then streams it from L1 for every output-channel block,
- * instead of gathering from all input planes each time (which the weight stream would evict).
+ * Copies the B rows of one tile (two runs of 4 positions, from `b0` and `b1`, tap k at byte delta
+ * sum(deltas[..k])) into a contiguous panel: the micro-kernel then streams it from L1 for every
+ * output-channel block, instead of gathering from all input planes each time (which the weight
+ * stream would evict).
  */
-@inline function packPanel(b: usize, deltas: usize, K: i32, panel: usize): void {
+@inline function packPanel(b0: usize, b1: usize, deltas: usize, K: i32, panel: usize): void {
   const dend = deltas + (<usize>K << 2);
-  let p = b;
+  let p0 = b0, p1 = b1;
   while (deltas < dend) {
-    p += <usize>load<i32>(deltas);
-    v128.store(panel, v128.load(p));
-    v128.store(panel, v128.load(p, 16), 16);
+    const d = <usize>load<i32>(deltas);
+    p0 += d;
+    p1 += d;
+    v128.store(panel, v128.load(p0));
+    v128.store(panel, v128.load(p1), 16);
     panel += 32;
     deltas += 4;
   }
 }
 
 /**
- * Writes `rows` rows of a tile (flat positions q .. q + NR, only those < qEnd) to the NCHW output
- * plane(s) at `out`, dropping the padding columns ow >= OW of the flat grid and applying ReLU.
+ * Writes `rows` rows of a tile (positions q .. q + NR of a grid QW wide, only those < qEnd) to the
+ * NCHW output plane(s) at `out`, dropping the padding columns ow >= OW of a flat grid (QW = PW)
+ * and applying ReLU.
  */
-function storeTile(tb: usize, out: usize, rows: i32, q: i32, qEnd: i32, PW: i32, OW: i32, planeBytes: usize, relu: bool): void {
+function storeTile(tb: usize, out: usize, rows: i32, q: i32, qEnd: i32, QW: i32, OW: i32, planeBytes: usize, relu: bool): void {
   const zero = f32x4.splat(0);
   for (let v = 0; v < NR; v += 4) {
     const qq = q + v;
     if (qq >= qEnd) break;
-    const oh = qq / PW, ow = qq - oh * PW;
+    const oh = qq / QW, ow = qq - oh * QW;
     if (ow + 4 <= OW && qq + 4 <= qEnd) {
       const dst = out + (<usize>(oh * OW + ow) << 2);
       for (let r = 0; r < rows; r++) {
@@ -78,7 +83,7 @@ function storeTile(tb: usize, out: usize, rows: i32, q: i32, qEnd: i32, PW: i32,
       for (let l = 0; l < 4; l++) {
         const ql = qq + l;
         if (ql >= qEnd) break;
-        const ohl = ql / PW, owl = ql - ohl * PW;
+        const ohl = ql / QW, owl = ql - ohl * QW;
         if (owl >= OW) continue;
         const dst = out + (<usize>(ohl * OW + owl) << 2);
         for (let r = 0; r < rows; r++) {
@@ -100,7 +105,8 @@ export function conv_gemm(params: usize, tile: i32, thread: i32): void {
   const OCG = p32(params, C_OCG), ICG = p32(params, C_ICG), PW = p32(params, C_PW);
   const K = p32(params, C_K), OCB = p32(params, C_OCB), CHUNK_Q = p32(params, C_CHUNK_Q);
   const relu = p32(params, C_RELU) != 0;
-  const qAll = OH * PW;
+  const QW = p32(params, C_QW);
+  const qAll = OH * QW;
   const q0 = chunk * CHUNK_Q;
   let q1 = q0 + CHUNK_Q;
   if (q1 > qAll) q1 = qAll;
@@ -113,12 +119,20 @@ export function conv_gemm(params: usize, tile: i32, thread: i32): void {
   const tb = pptr(params, C_TILEBUF) + <usize>thread * <usize>p32(params, C_TILEBUF_STRIDE);
   const panel = tb + <usize>(MR * NR * 4);
   for (let q = q0; q < q1; q += NR) {
-    packPanel(bBase + (<usize>q << 2), koff, K, panel);
+    // Each half of the tile reads its own run of the packed grid (they differ when q indexes only
+    // real outputs, QW = OW); a half past the chunk end repeats the first, its rows are not stored.
+    const oh0 = q / QW, f0 = oh0 * PW + q - oh0 * QW;
+    let f1 = f0;
+    if (q + 4 < q1) {
+      const oh1 = (q + 4) / QW;
+      f1 = oh1 * PW + q + 4 - oh1 * QW;
+    }
+    packPanel(bBase + (<usize>f0 << 2), bBase + (<usize>f1 << 2), koff, K, panel);
     for (let ocb = 0; ocb < OCB; ocb++) {
       micro4x8(aBase + (<usize>(ocb * K * MR) << 2), panel, K, biasBase + (<usize>(ocb * MR) << 2), tb);
       let rows = OCG - ocb * MR;
       if (rows > MR) rows = MR;
-      storeTile(tb, outBase + <usize>(ocb * MR) * planeBytes, rows, q, q1, PW, OW, planeBytes, relu);
+      storeTile(tb, outBase + <usize>(ocb * MR) * planeBytes, rows, q, q1, QW, OW, planeBytes, relu);
     }
   }
 }

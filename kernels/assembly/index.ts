@@ -5,6 +5,6 @@ export { peak_madd } from './peak';
 export { conv_pack } from './pack';
 export { conv_gemm } from './gemm';
 export { dw_conv } from './depthwise';
-export { pool2d } from './pool';
+export { pool2d, pool2x2 } from './pool';
 export { linear } from './linear';
 export { affine, add } from './elementwise';

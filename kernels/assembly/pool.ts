@@ -65,3 +65,47 @@ export function pool2d(params: usize, tile: i32, thread: i32): void {
     }
   }
 }
+
+/**
+ * Parallel job: 2x2 windows of stride 2 that lie inside the input (no padding, no ceil overhang),
+ * the pools of LeNet-style nets, read straight from the input plane: no packed copy, even and odd
+ * columns split with a shuffle. tile = one plane. C_DIV_PTR = 0: max pooling, else average (/4).
+ */
+export function pool2x2(params: usize, tile: i32, thread: i32): void {
+  const H = p32(params, C_H), W = p32(params, C_W);
+  const OH = p32(params, C_OH), OW = p32(params, C_OW);
+  const relu = p32(params, C_RELU) != 0;
+  const avg = p32(params, C_DIV_PTR) != 0;
+  const x = pptr(params, C_X_PTR) + (<usize>(tile * H * W) << 2);
+  const out = pptr(params, C_OUT_PTR) + (<usize>(tile * OH * OW) << 2);
+  const rowBytes = <usize>W << 2;
+  const z = f32x4.splat(0);
+  const q = f32x4.splat(0.25);
+  for (let oh = 0; oh < OH; oh++) {
+    const r0 = x + (<usize>(2 * oh * W) << 2);
+    const r1 = r0 + rowBytes;
+    const d = out + (<usize>(oh * OW) << 2);
+    let ow = 0;
+    // Four outputs read columns 2ow .. 2ow+7, all inside the row while ow + 4 <= OW (2 OW <= W).
+    for (; ow + 4 <= OW; ow += 4) {
+      const o = <usize>ow << 3;
+      const a0 = v128.load(r0 + o), a1 = v128.load(r0 + o, 16);
+      const b0 = v128.load(r1 + o), b1 = v128.load(r1 + o, 16);
+      const ea = f32x4.shuffle(a0, a1, 0, 2, 4, 6), oa = f32x4.shuffle(a0, a1, 1, 3, 5, 7);
+      const eb = f32x4.shuffle(b0, b1, 0, 2, 4, 6), ob = f32x4.shuffle(b0, b1, 1, 3, 5, 7);
+      let v: v128;
+      // The average sums the taps in PyTorch's order (row by row, left to right); 0.25 is exact.
+      if (avg) v = f32x4.mul(f32x4.add(f32x4.add(f32x4.add(ea, oa), eb), ob), q);
+      else v = f32x4.max(f32x4.max(ea, oa), f32x4.max(eb, ob));
+      if (relu) v = f32x4.max(v, z);
+      v128.store(d + (<usize>ow << 2), v);
+    }
+    for (; ow < OW; ow++) {
+      const o = <usize>ow << 3;
+      const a = load<f32>(r0 + o), b = load<f32>(r0 + o, 4), c = load<f32>(r1 + o), e = load<f32>(r1 + o, 4);
+      let v: f32 = avg ? (((a + b) + c) + e) * 0.25 : max<f32>(max<f32>(a, b), max<f32>(c, e));
+      if (relu) v = max<f32>(v, 0);
+      store<f32>(d + (<usize>ow << 2), v);
+    }
+  }
+}

@@ -42,6 +42,10 @@ const CASES: ConvCase[] = [
   c2('7x7 stride 2 padding 3 (a stem)', [1, 3, 23, 21], [8, 3, 7, 7], 2, 3),
   c2('kernel wider than the input', [1, 2, 3, 4], [3, 2, 5, 5], 1, 2),
   c2('one output channel', [1, 3, 5, 5], [1, 3, 3, 3], 1, 1),
+  // Output widths that are multiples of 4: the GEMM's tiles then span output rows (last tile half full).
+  c2('3x3 same, width 12, 6 output channels', [1, 5, 5, 12], [6, 5, 3, 3], 1, 1),
+  c2('groups 2, stride 2, width 12', [1, 4, 9, 24], [6, 2, 3, 3], 2, 1, 1, 2),
+  c2('3x3 same, width 20, several chunks', [1, 16, 20, 20], [21, 16, 3, 3], 1, 1),
   c2('depthwise 3x3', [1, 5, 11, 9], [5, 1, 3, 3], 1, 1, 1, 5),
   c2('depthwise 3x3 stride 2', [2, 6, 12, 13], [6, 1, 3, 3], 2, 1, 1, 6),
   c2('depthwise 5x5 dilation 2', [1, 4, 15, 14], [4, 1, 5, 5], 1, 4, 2, 4),

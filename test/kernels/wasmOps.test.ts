@@ -25,6 +25,9 @@ test('max pooling equals the reference (padding, ceil_mode, dilation, stride > k
     [[1, 2, 13, 12], mp([3, 2], [1, 3], [1, 1], [2, 3], false)],
     [[1, 3, 11, 7], mp([2, 2], [3, 3], [0, 0], [1, 1], false)],
     [[3, 20], mp([4], [3], [2], [1], true)],
+    // 2x2 windows of stride 2 inside the input run in place (pool2x2): full blocks of 4, tails, odd sizes.
+    [[2, 3, 28, 28], mp([2, 2], [2, 2], [0, 0], [1, 1], false)],
+    [[1, 2, 9, 11], mp([2, 2], [2, 2], [0, 0], [1, 1], false)],
   ];
   for (const [shape, a] of cases) {
     const x = randn(shape, shape.length * 31 + shape[shape.length - 1]!);
@@ -36,6 +39,10 @@ test('max pooling equals the reference (padding, ceil_mode, dilation, stride > k
   (x.data as Float32Array)[5] = NaN;
   const a = mp([2, 2], [2, 2], [0, 0], [1, 1], false);
   assertClose('a NaN in a window makes that window NaN', await be.maxPool(x, a), maxPool([x], a)[0]!);
+  // NaNs in the SIMD blocks of the in-place 2x2 path: an even and an odd column, top and bottom row.
+  const w = randn([1, 1, 4, 16], 6);
+  for (const i of [2, 19, 36, 61]) (w.data as Float32Array)[i] = NaN;
+  assertClose('a NaN in a 2x2 block makes that window NaN', await be.maxPool(w, a), maxPool([w], a)[0]!);
   be.resetArena();
 });
 
@@ -49,6 +56,9 @@ test('average pooling equals the reference (count_include_pad both ways, ceil_mo
     [[1, 2, 8, 9], ap([2, 3], [2, 2], [1, 0], false, true, 5)],
     [[1, 16, 7, 7], ap([7, 7], [7, 7], [0, 0], false, true)],
     [[2, 3, 17], ap([5], [2], [2], true, false)],
+    [[2, 3, 28, 28], ap([2, 2], [2, 2], [0, 0], false, true)],
+    [[1, 2, 9, 11], ap([2, 2], [2, 2], [0, 0], false, false)],
+    [[1, 2, 8, 8], ap([2, 2], [2, 2], [0, 0], false, true, 3)],
   ];
   for (const [shape, a] of cases) {
     const x = randn(shape, shape.reduce((s, d) => s + d, 0));
@@ -59,7 +69,7 @@ test('average pooling equals the reference (count_include_pad both ways, ceil_mo
 
 test('linear equals the reference for batch 1, odd batches and sizes that are not multiples of 4', async () => {
   const be = await backend({ threads: 1, relaxed: true });
-  for (const [lead, IN, OUT, withBias] of [[[1], 400, 120, true], [[3], 13, 7, true], [[2, 5], 9, 10, false], [[1], 1, 1, true], [[4], 84, 10, true]] as Array<[number[], number, number, boolean]>) {
+  for (const [lead, IN, OUT, withBias] of [[[1], 400, 120, true], [[3], 13, 7, true], [[2, 5], 9, 10, false], [[1], 1, 1, true], [[4], 84, 10, true], [[1], 13, 8, false]] as Array<[number[], number, number, boolean]>) {
     const x = randn([...lead, IN], IN);
     const w = randn([OUT, IN], OUT, 0.3);
     const b = withBias ? randn([OUT], 3) : null;

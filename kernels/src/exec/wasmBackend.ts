@@ -112,7 +112,16 @@ export function wasmExecBackend(wb: WasmBackend): WasmExecBackend {
     return { mean: v(1), variance: v(2), weight, bias, eps: bn.attrs.eps };
   };
 
-  const convKey = (a: ConvAttrs) => JSON.stringify([a.nd, a.stride, a.padBefore, a.padAfter, a.dilation, a.groups, a.bias]);
+  // By attrs object (graph nodes keep theirs across runs): no JSON per conv call.
+  const convKeys = new WeakMap<ConvAttrs, string>();
+  const convKey = (a: ConvAttrs): string => {
+    let k = convKeys.get(a);
+    if (k === undefined) {
+      k = JSON.stringify([a.nd, a.stride, a.padBefore, a.padAfter, a.dilation, a.groups, a.bias]);
+      convKeys.set(a, k);
+    }
+    return k;
+  };
 
   /** Marks the nodes a fused chain computed: the executor gets `y` for them without running anything. */
   const fused = (y: NDArray, ...indices: number[]): NDArray => {

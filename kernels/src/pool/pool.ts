@@ -32,6 +32,12 @@ interface Plan {
 
 /** Re-measure both plans every this many calls of a key, so a core that became busy (or free) is noticed. */
 const REPROBE = 16;
+/**
+ * A job whose tiles take under this many milliseconds in all on one thread runs there, and is
+ * re-measured only every TINY_REPROBE calls: a probe wakes the workers, which costs more than such a job saves.
+ */
+const TINY_MS = 0.01;
+const TINY_REPROBE = 256;
 /** How many first calls of a layer are all probes. */
 const WARM_PROBES = 3;
 /** Multi-threading must win by this factor to be chosen (it costs wake-ups and shared caches). */
@@ -102,7 +108,9 @@ export class KernelPool {
     plan.calls++;
     // The first calls of a layer run while V8 still tiers the kernels up and caches are cold: probe
     // each of them, so one unlucky first measurement does not fix the plan until the next re-probe.
-    if (plan.calls <= WARM_PROBES || plan.calls % REPROBE === 0) {
+    const tiny = plan.single * ntiles < TINY_MS;
+    const reprobe = tiny ? TINY_REPROBE : REPROBE;
+    if (plan.calls <= WARM_PROBES || plan.calls % reprobe === 0) {
       // Probe: the first quarter of the tiles on this thread alone, the rest with every worker.
       this.lastMode = 'probe';
       const k = Math.max(1, Math.floor(ntiles / 4));
@@ -118,7 +126,9 @@ export class KernelPool {
       plan.multi = Number.isNaN(plan.multi) ? multi : 0.25 * plan.multi + 0.75 * multi;
       return;
     }
-    if (plan.multi < plan.single * MARGIN) {
+    // A tiny job stays on this thread: at a few microseconds the timings are mostly noise, and
+    // what the workers could save is less than waking them costs.
+    if (!tiny && plan.multi < plan.single * MARGIN) {
       this.lastMode = 'multi';
       const t0 = now();
       await this.runShared(fn, params, 0, ntiles);

@@ -12,6 +12,7 @@ const PARAM_SLOTS = Math.max(C_SLOTS, L_SLOTS);
 export class KernelContext {
   private scratchPtr = 0;
   private scratchBytes = 0;
+  private i32View: Int32Array | null = null;
   /**
    * Set by the backend around one op: allocate its output on the heap (owned by the caller until
    * freed) instead of the arena. `pending` lists those outputs until the op has succeeded.
@@ -85,12 +86,30 @@ export class KernelContext {
 
   /** Writes parameter slots (slot -> value) into a parameter block. */
   setSlots(params: number, slots: Record<number, number>): void {
-    const view = this.heap.i32(params, PARAM_SLOTS);
-    for (const [k, v] of Object.entries(slots)) view[Number(k)] = v;
+    const m = this.mem32();
+    const base = params >> 2;
+    // for-in over integer keys: no entries array per call (small layers run this on every op).
+    for (const k in slots) m[base + +k] = slots[k as unknown as number]!;
+  }
+
+  /**
+   * The whole memory as int32, kept across ops: made again only when the buffer changed (a
+   * non-shared memory that grew), instead of a new view per parameter write. Hot paths write slot
+   * s of block p as m[(p >> 2) + s], after their last allocation (which may grow the memory).
+   */
+  mem32(): Int32Array {
+    const buf = this.heap.memory.buffer;
+    if (this.i32View === null || this.i32View.buffer !== buf) this.i32View = new Int32Array(buf);
+    return this.i32View;
   }
 
   run(job: JobName, params: number, ntiles: number, key: string): Promise<void> {
     return this.pool.run(FN[job], params, ntiles, `${job}:${key}`);
+  }
+
+  /** `run` with the pool's plan key already built (`job:key`), so a layer's repeated calls build no string. */
+  runKeyed(job: JobName, params: number, ntiles: number, fullKey: string): Promise<void> {
+    return this.pool.run(FN[job], params, ntiles, fullKey);
   }
 }
 

@@ -13,6 +13,11 @@ export interface LinearHandle {
   readonly biasPtr: number;
   readonly params: number;
   disposed: boolean;
+  /** The batch size of the last call and what it implies (chunking, the pool's plan key): reused while N repeats. */
+  lastN: number;
+  chunk: number;
+  nchunk: number;
+  runKey: string;
 }
 
 let nextId = 1;
@@ -21,13 +26,20 @@ export function prepareLinear(ctx: KernelContext, weight: NDArray, bias: NDArray
   if (weight.dtype !== 'float32' || weight.shape.length !== 2) throw new Error(`linear: weight must be a 2-D float32 tensor, got [${weight.shape.join(', ')}] ${weight.dtype}`);
   const [OUT, IN] = weight.shape as [number, number];
   if (bias && (bias.shape.length !== 1 || bias.shape[0] !== OUT)) throw new Error(`linear: bias must be [${OUT}], got [${bias.shape.join(', ')}]`);
-  return {
+  const h: LinearHandle = {
     kind: 'linear', id: nextId++, IN, OUT,
     wPtr: ctx.persistF32(weight.data),
     biasPtr: bias ? ctx.persistF32(bias.data) : 0,
     params: ctx.params(),
     disposed: false,
+    lastN: -1, chunk: 0, nchunk: 0, runKey: '',
   };
+  // The slots that never change for this layer; each call writes only the batch and pointers.
+  ctx.setSlots(h.params, {
+    [S.L_IN]: IN, [S.L_OUT]: OUT, [S.L_W_PTR]: h.wPtr, [S.L_BIAS_PTR]: h.biasPtr, [S.L_BATCH]: 1,
+    [S.L_XB]: 0, [S.L_WB]: 0, [S.L_YB]: 0,
+  });
+  return h;
 }
 
 export function disposeLinear(ctx: KernelContext, h: LinearHandle): void {
@@ -45,15 +57,31 @@ export async function runLinear(ctx: KernelContext, h: LinearHandle, x: NDArray,
   if (x.shape.length < 1 || IN !== h.IN) throw new Error(`linear: input [${x.shape.join(', ')}] must end in ${h.IN} features`);
   const N = x.data.length / h.IN;
   const xPtr = ctx.input(x, 'linear');
-  const out = ctx.output([...x.shape.slice(0, -1), h.OUT]);
-  const { chunk, nchunk } = chunking(N, h.IN, h.OUT);
-  ctx.setSlots(h.params, {
-    [S.L_N]: N, [S.L_IN]: h.IN, [S.L_OUT]: h.OUT, [S.L_X_PTR]: xPtr, [S.L_W_PTR]: h.wPtr, [S.L_BIAS_PTR]: h.biasPtr,
-    [S.L_Y_PTR]: out.ptr, [S.L_RELU]: relu ? 1 : 0, [S.L_CHUNK]: chunk, [S.L_NCHUNK]: nchunk, [S.L_BATCH]: 1,
-    [S.L_XB]: 0, [S.L_WB]: 0, [S.L_YB]: 0,
-  });
-  await ctx.run('linear', h.params, nchunk, `${h.id}:${N}`);
+  const out = ctx.output(outShape(x.shape, h.OUT));
+  if (N !== h.lastN) {
+    const { chunk, nchunk } = chunking(N, h.IN, h.OUT);
+    h.lastN = N;
+    h.chunk = chunk;
+    h.nchunk = nchunk;
+    h.runKey = `linear:${h.id}:${N}`;
+  }
+  const m = ctx.mem32();
+  const b = h.params >> 2;
+  m[b + S.L_N] = N;
+  m[b + S.L_X_PTR] = xPtr;
+  m[b + S.L_Y_PTR] = out.ptr;
+  m[b + S.L_RELU] = relu ? 1 : 0;
+  m[b + S.L_CHUNK] = h.chunk;
+  m[b + S.L_NCHUNK] = h.nchunk;
+  await ctx.runKeyed('linear', h.params, h.nchunk, h.runKey);
   return out.array;
+}
+
+/** x's shape with the last dim replaced by `out`. */
+function outShape(x: readonly number[], out: number): number[] {
+  const s = x.slice();
+  s[s.length - 1] = out;
+  return s;
 }
 
 /** Whether the fast path multiplies these shapes: a [..., M, K] @ b [K, N] or b [..., K, N] with the same batch dims. */
