@@ -10,7 +10,6 @@ Run with Debian's python3-torch: /usr/bin/python3 test/gen/make_corpus_runs.py
 import json
 import os
 import shutil
-import struct
 import sys
 
 import numpy as np
@@ -21,6 +20,7 @@ FIXTURES = os.path.join(HERE, '..', 'fixtures')
 OUT = os.path.join(FIXTURES, 'exec', 'corpus')
 sys.path.insert(0, HERE)
 import make_truth  # noqa: E402  (its model import and build rules, so both generators agree)
+from safetensors_writer import write_safetensors  # noqa: E402
 
 # Truth case ids: small models that together use most of the graph's ops.
 CASES = [
@@ -32,26 +32,6 @@ CASES = [
     'unet_bilinear_60x44', 'mobilenetv2_w035_96', 'deeplab_nopool_64x48',
     'rw_gru_cls_20', 'paramtricks_24x20',
 ]
-
-ST = {torch.float16: 'F16', torch.int64: 'I64', torch.bool: 'BOOL', torch.float32: 'F32'}
-
-
-def write_safetensors(path, tensors):
-    header, blobs, offset = {}, [], 0
-    for key, t in tensors.items():
-        t = t.detach().contiguous().cpu()
-        data = t.numpy().tobytes()
-        header[key] = {'dtype': ST[t.dtype], 'shape': list(t.shape), 'data_offsets': [offset, offset + len(data)]}
-        blobs.append(data)
-        offset += len(data)
-    h = json.dumps(header, separators=(',', ':')).encode()
-    h += b' ' * ((8 - len(h) % 8) % 8)
-    with open(path, 'wb') as f:
-        f.write(struct.pack('<Q', len(h)))
-        f.write(h)
-        for b in blobs:
-            f.write(b)
-
 
 def make(case_id):
     truth = json.load(open(os.path.join(FIXTURES, 'truth', case_id + '.json')))

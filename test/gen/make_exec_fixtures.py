@@ -12,13 +12,14 @@ import importlib.util
 import json
 import os
 import shutil
-import struct
 import sys
 
 import numpy as np
 import torch
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+from safetensors_writer import write_safetensors  # noqa: E402
 OUT = os.path.join(HERE, '..', 'fixtures', 'exec')
 
 # id, model file, class, input shape, mode, whether to give BatchNorm non-trivial statistics first
@@ -30,29 +31,6 @@ CASES = [
     ('ops_zoo', 'ops_zoo.py', 'OpsZoo', [2, 3, 9, 9], 'eval', False),
     ('seq_zoo', 'seq_zoo.py', 'SeqZoo', [2, 4, 7], 'eval', False),
 ]
-
-ST_DTYPES = {torch.float32: 'F32', torch.int64: 'I64', torch.bool: 'BOOL'}
-
-
-def write_safetensors(path, tensors):
-    """The safetensors format by hand (the package is not installed): u64 header length, JSON header, data."""
-    header = {}
-    blobs = []
-    offset = 0
-    for key, t in tensors.items():
-        t = t.detach().contiguous().cpu()
-        data = t.numpy().tobytes()
-        header[key] = {'dtype': ST_DTYPES[t.dtype], 'shape': list(t.shape), 'data_offsets': [offset, offset + len(data)]}
-        blobs.append(data)
-        offset += len(data)
-    h = json.dumps(header, separators=(',', ':')).encode()
-    h += b' ' * ((8 - len(h) % 8) % 8)
-    with open(path, 'wb') as f:
-        f.write(struct.pack('<Q', len(h)))
-        f.write(h)
-        for b in blobs:
-            f.write(b)
-
 
 def load_model(file, cls):
     spec = importlib.util.spec_from_file_location(file[:-3], os.path.join(OUT, file))
