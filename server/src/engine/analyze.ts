@@ -24,7 +24,7 @@ import { specText } from './declare/inputSpec';
 import { commentColumn } from './syntax/lineText';
 import { GraphRecorder } from './graph/recorder';
 import type { TracedGraph } from './graph/api';
-import { modelKey, type ModelReportCache } from './modelCache';
+import { modelKeys, type ModelReportCache } from './modelCache';
 
 export interface AnalyzeOptions {
   file: string;
@@ -166,9 +166,9 @@ export function analyzeSource(text: string, opts: AnalyzeOptions): FileAnalysis 
   const recorded = new Map<string, GraphRecorder>();
   const cache = opts.graph ? undefined : opts.reuse;
   cache?.begin();
-  const optionKey = JSON.stringify([opts.file, opts.kwargs, opts.inputs, opts.defaultInputs, opts.sizeLints, opts.mode, opts.batchSymbol]);
+  const keyOf = cache ? modelKeys(l.mod, text, JSON.stringify([opts.file, opts.kwargs, opts.inputs, opts.defaultInputs, opts.sizeLints, opts.mode, opts.batchSymbol])) : null;
   const reports = chosen.map((m) => {
-    const key = cache ? modelKey(l.mod, text, m, optionKey) : null;
+    const key = keyOf ? keyOf(m) : null;
     const hit = key !== null ? cache!.get(key) : undefined;
     const r = hit ?? traceModel(text, opts, m, l, recorded);
     if (key !== null) cache!.set(key, r);

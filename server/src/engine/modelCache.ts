@@ -25,36 +25,44 @@ function defines(s: Stmt): string | null {
   return s.k === 'class' || s.k === 'def' ? s.name : null;
 }
 
-/** The key of a model's inputs in this text, or null when the file can't be reused from. */
-export function modelKey(mod: PyModule, text: string, m: ModelInfo, options: string): string | null {
-  if (m.kind === 'variable') return null; // a module-level instance can carry state between traces
+const KNOWN_MODULES = /^(torch|torchvision|math|typing|collections|functools|numpy|einops|dataclasses|itertools|copy|__future__)(\.|$)/;
+
+/**
+ * A function giving each model's key in this text (what its report depends on), or null when the
+ * file can't be reused from. The file's statements are split up once for all its models.
+ */
+export function modelKeys(mod: PyModule, text: string, options: string): (m: ModelInfo) => string | null {
+  const none = (): null => null;
   const lines = text.split('\n');
   const src = (s: Stmt): string => `${s.r.sl}:${lines.slice(s.r.sl, s.r.el + 1).join('\n')}`;
   const byName = new Map<string, Stmt>();
   const effects: string[] = [];
   for (const s of mod.body) {
-    if ((s.k === 'from' && (s.level > 0 || !/^(torch|torchvision|math|typing|collections|functools|numpy|einops|dataclasses|itertools|copy|__future__)(\.|$)/.test(s.module))) || (s.k === 'import' && s.names.some((x) => !/^(torch|torchvision|math|typing|collections|functools|numpy|einops|dataclasses|itertools|copy)(\.|$)/.test(x.module)))) return null;
+    if ((s.k === 'from' && (s.level > 0 || !KNOWN_MODULES.test(s.module))) || (s.k === 'import' && s.names.some((x) => !KNOWN_MODULES.test(x.module)))) return none;
     const name = defines(s);
     if (name) byName.set(name, s);
     else effects.push(src(s));
   }
-  const root = byName.get(m.name);
-  if (!root) return null;
-  const seen = new Set<Stmt>();
-  const todo = [root];
-  while (todo.length) {
-    const s = todo.pop()!;
-    if (seen.has(s)) continue;
-    seen.add(s);
-    const used = new Set<string>();
-    namesIn(s, used);
-    for (const u of used) {
-      const d = byName.get(u);
-      if (d && !seen.has(d)) todo.push(d);
+  return (m) => {
+    if (m.kind === 'variable') return null; // a module-level instance can carry state between traces
+    const root = byName.get(m.name);
+    if (!root) return null;
+    const seen = new Set<Stmt>();
+    const todo = [root];
+    while (todo.length) {
+      const s = todo.pop()!;
+      if (seen.has(s)) continue;
+      seen.add(s);
+      const used = new Set<string>();
+      namesIn(s, used);
+      for (const u of used) {
+        const d = byName.get(u);
+        if (d && !seen.has(d)) todo.push(d);
+      }
     }
-  }
-  const deps = [...seen].sort((a, b) => a.r.sl - b.r.sl).map(src);
-  return JSON.stringify([m.name, m.kind, m.line, options, deps, effects]);
+    const deps = [...seen].sort((x, y) => x.r.sl - y.r.sl).map(src);
+    return JSON.stringify([m.name, m.kind, m.line, options, deps, effects]);
+  };
 }
 
 /** The reports of one file's last analysis, by model key. */
