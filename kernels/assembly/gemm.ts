@@ -1,13 +1,14 @@
 // Dense convolution as a GEMM over the packed input: out[oc][q] = bias[oc] + sum_k W[oc][k] * B[k][q]
-// with B[k][q] = packed[koff[k] + q] (see pack.ts). For each tile of NR = 8 positions (two runs of 4,
-// which skip the padding columns when OW % 4 == 0, see C_QW) the B rows are copied into a contiguous
-// panel, then the micro-kernel keeps an MR x NR register tile (4 output channels x 8 positions = 8
-// f32x4 accumulators), streams the packed weights as splats and reads two vectors of the panel per
-// tap: 6 loads for 8 multiply-adds.
+// with B[k][q] = packed[koff[k] + f(q)] (see pack.ts), q running over real output positions only
+// (q = oh * OW + ow, f(q) = oh * PW + ow in the padded packed grid). For each tile of NR = 8 positions
+// (two runs of 4) the B rows are copied into a contiguous panel (vector loads where a run stays in one
+// row, lane-by-lane gathers where it crosses one), then the micro-kernel keeps an MR x NR register tile
+// (4 output channels x 8 positions = 8 f32x4 accumulators), streams the packed weights as splats and
+// reads two vectors of the panel per tap: 6 loads for 8 multiply-adds.
 import { madd, p32, pptr } from './simd';
 import {
   C_N, C_OC, C_OH, C_OW, C_G, C_ICG, C_OCG, C_PW, C_Q_PTR, C_Q_IMG, C_Q_IC, C_OUT_PTR, C_W_PTR,
-  C_BIAS_PTR, C_KOFF_PTR, C_K, C_RELU, C_QW, C_CHUNK_Q, C_NCHUNK, C_OCB, C_TILEBUF, C_TILEBUF_STRIDE, MR, NR,
+  C_BIAS_PTR, C_KOFF_PTR, C_K, C_RELU, C_CHUNK_Q, C_NCHUNK, C_OCB, C_NOCS, C_TILEBUF, C_TILEBUF_STRIDE, MR, NR,
 } from '../src/wasm/layout';
 
 /**
@@ -62,6 +63,38 @@ import {
 }
 
 /**
+ * packPanel for runs that cross an output row: position l of the tile reads the packed grid at byte
+ * offset o_l from the tap's base. Only edge tiles take this path; its cost is shared by every
+ * output-channel block the panel serves.
+ */
+@inline function packPanelGather(base: usize, o0: usize, o1: usize, o2: usize, o3: usize, o4: usize, o5: usize, o6: usize, o7: usize, deltas: usize, K: i32, panel: usize): void {
+  const dend = deltas + (<usize>K << 2);
+  let p = base;
+  while (deltas < dend) {
+    p += <usize>load<i32>(deltas);
+    let v = v128.load32_zero(p + o0);
+    v = v128.load32_lane(p + o1, v, 1);
+    v = v128.load32_lane(p + o2, v, 2);
+    v = v128.load32_lane(p + o3, v, 3);
+    let u = v128.load32_zero(p + o4);
+    u = v128.load32_lane(p + o5, u, 1);
+    u = v128.load32_lane(p + o6, u, 2);
+    u = v128.load32_lane(p + o7, u, 3);
+    v128.store(panel, v);
+    v128.store(panel, u, 16);
+    panel += 32;
+    deltas += 4;
+  }
+}
+
+/** Byte offset in the packed grid (row pitch PW) of real output position q (q < qEnd; later ones repeat the last). */
+@inline function gridOffset(q: i32, qEnd: i32, OW: i32, PW: i32): usize {
+  if (q >= qEnd) q = qEnd - 1;
+  const oh = q / OW;
+  return <usize>(oh * PW + q - oh * OW) << 2;
+}
+
+/**
  * Writes `rows` rows of a tile (positions q .. q + NR of a grid QW wide, only those < qEnd) to the
  * NCHW output plane(s) at `out`, dropping the padding columns ow >= OW of a flat grid (QW = PW)
  * and applying ReLU.
@@ -96,17 +129,25 @@ function storeTile(tb: usize, out: usize, rows: i32, q: i32, qEnd: i32, QW: i32,
   }
 }
 
-/** Parallel job: tile = (n * G + g) * NCHUNK + chunk computes every output channel of group g over one chunk of flat positions. */
+/**
+ * Parallel job: tile = ((n * G + g) * NCHUNK + chunk) * NOCS + part computes output channels of
+ * group g in block range `part` (of NOCS) over one chunk of positions. Splitting the channels lets
+ * small late layers (7x7 outputs: a handful of position chunks) still give every thread work.
+ */
 export function conv_gemm(params: usize, tile: i32, thread: i32): void {
-  const NCHUNK = p32(params, C_NCHUNK), G = p32(params, C_G);
-  const chunk = tile % NCHUNK, ng = tile / NCHUNK;
+  const NCHUNK = p32(params, C_NCHUNK), G = p32(params, C_G), NOCS = p32(params, C_NOCS);
+  const part = tile % NOCS, t = tile / NOCS;
+  const chunk = t % NCHUNK, ng = t / NCHUNK;
   const g = ng % G, n = ng / G;
   const OC = p32(params, C_OC), OH = p32(params, C_OH), OW = p32(params, C_OW);
   const OCG = p32(params, C_OCG), ICG = p32(params, C_ICG), PW = p32(params, C_PW);
   const K = p32(params, C_K), OCB = p32(params, C_OCB), CHUNK_Q = p32(params, C_CHUNK_Q);
   const relu = p32(params, C_RELU) != 0;
-  const QW = p32(params, C_QW);
-  const qAll = OH * QW;
+  const per = (OCB + NOCS - 1) / NOCS;
+  const ocb0 = part * per;
+  let ocb1 = ocb0 + per;
+  if (ocb1 > OCB) ocb1 = OCB;
+  const qAll = OH * OW;
   const q0 = chunk * CHUNK_Q;
   let q1 = q0 + CHUNK_Q;
   if (q1 > qAll) q1 = qAll;
@@ -119,20 +160,21 @@ export function conv_gemm(params: usize, tile: i32, thread: i32): void {
   const tb = pptr(params, C_TILEBUF) + <usize>thread * <usize>p32(params, C_TILEBUF_STRIDE);
   const panel = tb + <usize>(MR * NR * 4);
   for (let q = q0; q < q1; q += NR) {
-    // Each half of the tile reads its own run of the packed grid (they differ when q indexes only
-    // real outputs, QW = OW); a half past the chunk end repeats the first, its rows are not stored.
-    const oh0 = q / QW, f0 = oh0 * PW + q - oh0 * QW;
-    let f1 = f0;
-    if (q + 4 < q1) {
-      const oh1 = (q + 4) / QW;
-      f1 = oh1 * PW + q + 4 - oh1 * QW;
+    const f0 = gridOffset(q, q1, OW, PW), f3 = gridOffset(q + 3, q1, OW, PW);
+    const f4 = gridOffset(q + 4, q1, OW, PW), f7 = gridOffset(q + 7, q1, OW, PW);
+    if (f3 == f0 + 12 && f7 == f4 + 12) {
+      packPanel(bBase + f0, bBase + f4, koff, K, panel);
+    } else {
+      packPanelGather(
+        bBase, f0, gridOffset(q + 1, q1, OW, PW), gridOffset(q + 2, q1, OW, PW), f3,
+        f4, gridOffset(q + 5, q1, OW, PW), gridOffset(q + 6, q1, OW, PW), f7, koff, K, panel,
+      );
     }
-    packPanel(bBase + (<usize>f0 << 2), bBase + (<usize>f1 << 2), koff, K, panel);
-    for (let ocb = 0; ocb < OCB; ocb++) {
+    for (let ocb = ocb0; ocb < ocb1; ocb++) {
       micro4x8(aBase + (<usize>(ocb * K * MR) << 2), panel, K, biasBase + (<usize>(ocb * MR) << 2), tb);
       let rows = OCG - ocb * MR;
       if (rows > MR) rows = MR;
-      storeTile(tb, outBase + <usize>(ocb * MR) * planeBytes, rows, q, q1, QW, OW, planeBytes, relu);
+      storeTile(tb, outBase + <usize>(ocb * MR) * planeBytes, rows, q, q1, OW, OW, planeBytes, relu);
     }
   }
 }

@@ -8,3 +8,4 @@ export { dw_conv } from './depthwise';
 export { pool2d, pool2x2 } from './pool';
 export { linear } from './linear';
 export { affine, add } from './elementwise';
+export { moments, row_affine } from './norm';

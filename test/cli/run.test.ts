@@ -99,10 +99,10 @@ test('--bench prints a per-layer time table', () => {
   const rows = r.out.trim().split('\n');
   assert.match(rows[0]!, /#\s+layer\s+op\s+line\s+output\s+ms\s+%\s+kernel$/);
   assert.equal(rows.length, 1 + 12 + 1, 'header, one row per node, total');
-  assert.match(rows[13]!, /^total [\d.]+ ms \(median of 5 runs after a warm-up; kernels: wasm, reference\)$/);
+  assert.match(rows[13]!, /^total [\d.]+ ms \(median of 5 runs after a warm-up; kernels: wasm\)$/);
   assert.match(rows[1]!, /^ 0\s+conv1\s+conv\s+18\s+\[1, 6, 28, 28\]\s+[\d.]+\s+[\d.]+\s+wasm$/);
   assert.match(rows[2]!, /^ 1\s+\(forward\)\s+unary:relu\s+18\s+\[1, 6, 28, 28\]\s+[\d.]+\s+[\d.]+\s+wasm$/);
-  assert.match(rows[7]!, /^ 6\s+\(forward\)\s+reshape\s+20\s+\[1, 400\]\s+[\d.]+\s+[\d.]+\s+reference$/);
+  assert.match(rows[7]!, /^ 6\s+\(forward\)\s+reshape\s+20\s+\[1, 400\]\s+[\d.]+\s+[\d.]+\s+wasm$/);
 });
 
 test('an unknown model and a shape error: exit 2 with the models there, exit 1 with the diagnostic', () => {

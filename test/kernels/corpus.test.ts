@@ -44,6 +44,9 @@ after(async () => {
 
 const cases = JSON.parse(readFileSync(join(CORPUS, 'cases.json'), 'utf8')) as { id: string; inputs: number; outputs: number }[];
 
+/** Conv nodes of the plain wasm runs by kind ("conv3d", "conv_transpose2d") and the backend that ran them. */
+const convRuns = new Map<string, { wasm: number; reference: number }>();
+
 test('the corpus is present', () => assert.ok(cases.length >= 25));
 
 for (const c of cases) {
@@ -68,6 +71,16 @@ for (const c of cases) {
     for (const [name, backends, detail] of runs) {
       const r = await runGraph(tg.graph, new Map(values), inputs, { seed: 0, backends, detail });
       assert.equal(r.status, 'ok', `${name}: ${r.message}`);
+      if (name === 'wasm') {
+        for (const n of r.nodes) {
+          const node = tg.graph.nodes[n.index]!;
+          if (node.op !== 'conv' && node.op !== 'conv_transpose') continue;
+          const kind = `${node.op === 'conv' ? 'conv' : 'conv_transpose'}${node.attrs.nd}d`;
+          const tally = convRuns.get(kind) ?? { wasm: 0, reference: 0 };
+          tally[n.backend === 'wasm' ? 'wasm' : 'reference']++;
+          convRuns.set(kind, tally);
+        }
+      }
       assert.equal(r.outputs.length, want.length);
       r.outputs.forEach((o, i) => {
         const e = relErr(o, want[i]!);
@@ -76,3 +89,10 @@ for (const c of cases) {
     }
   });
 }
+
+test('every conv of the corpus (1-D/2-D/3-D, transposed too) ran on the fast path', (t) => {
+  const table = [...convRuns].sort(([a], [b]) => a.localeCompare(b)).map(([k, v]) => `${k} ${v.wasm}/${v.wasm + v.reference}`).join(', ');
+  t.diagnostic(`conv nodes on wasm: ${table}`);
+  for (const kind of ['conv1d', 'conv2d', 'conv3d', 'conv_transpose2d']) assert.ok((convRuns.get(kind)?.wasm ?? 0) > 0, `no ${kind} ran on the fast path (${table})`);
+  for (const [kind, v] of convRuns) assert.equal(v.reference, 0, `${kind}: ${v.reference} nodes ran on the reference (${table})`);
+});

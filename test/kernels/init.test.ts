@@ -3,7 +3,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { fanInOut, initParameter, initRule, type LayerKind } from '../../kernels/src/init';
 import { loadKernelFixtures } from '../support/kernelFixtures';
-import { defaultWeight } from '../../kernels/src/exec/weights';
+import { defaultWeight, prepareWeights } from '../../kernels/src/exec/weights';
+import { loadParser, traceGraph } from '../../server/src/engine';
 import type { GraphParam } from '../../server/src/engine/graph/api';
 
 const { init } = loadKernelFixtures();
@@ -122,4 +123,30 @@ test('recurrent parameters (an LSTM projection included) get PyTorch\'s ±1/√h
     const got = defaultWeight(params.find((p) => p.key === e.key)!, params, 7);
     assert.deepEqual(got.data, initParameter(7, e.key, 'rnn', e.shape, { hiddenSize: e.hiddenSize }).data, e.key);
   }
+});
+
+test('a traced model\'s Embedding(padding_idx) and PReLU(init) reach default initialisation', async () => {
+  await loadParser();
+  const src = [
+    'import torch.nn as nn',
+    'class M(nn.Module):',
+    '    def __init__(self):',
+    '        super().__init__()',
+    '        self.emb = nn.Embedding(10, 4, padding_idx=-2)',
+    '        self.act = nn.PReLU(3, init=0.1)',
+    '        self.act2 = nn.PReLU()',
+    '    def forward(self, x):',
+    '        return self.act2(self.act(self.emb(x)))',
+    '',
+  ].join('\n');
+  const [tg] = traceGraph(src, { file: 'm.py', model: 'M', inputs: [{ shape: [2, 3], dtype: 'int64' }] });
+  assert.ok(tg?.graph, 'traced');
+  const emb = tg.params.find((p) => p.key === 'emb.weight')!;
+  assert.deepEqual(emb.init, { paddingIdx: 8 }, '-2 of 10 rows is row 8');
+  const values = prepareWeights(tg.params, { seed: 5 }).values;
+  const w = values.get('emb.weight')!.data;
+  assert.deepEqual([...w.slice(8 * 4, 9 * 4)], [0, 0, 0, 0], 'the padding row starts at zero');
+  assert.ok([...w.slice(0, 8 * 4)].every((v) => v !== 0), 'the other rows are drawn');
+  assert.deepEqual([...values.get('act.weight')!.data], [0.1, 0.1, 0.1].map(Math.fround));
+  assert.deepEqual([...values.get('act2.weight')!.data], [0.25]);
 });

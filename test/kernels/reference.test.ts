@@ -5,6 +5,7 @@ import type { NDArray } from '../../kernels/src/ndarray';
 import { OP_NAMES, REF_KERNELS, runRef } from '../../kernels/src/ref/index';
 import type { OpName } from '../../server/src/engine/graph/ir';
 import { loadKernelFixtures, type KernelCase } from '../support/kernelFixtures';
+import { assertMatchesTorch } from '../support/torchCheck';
 
 const { cases } = loadKernelFixtures();
 
@@ -18,38 +19,7 @@ const { cases } = loadKernelFixtures();
 const TOL = 1e-4;
 
 /** Compares one output with PyTorch's: same dtype and shape, every element (NaN where and only where PyTorch has NaN). */
-function check(what: string, got: NDArray | undefined, want: NDArray): void {
-  assert.ok(got, `${what}: no output`);
-  assert.deepEqual(got.shape, want.shape, `${what}: shape`);
-  assert.equal(got.dtype, want.dtype, `${what}: dtype`);
-  assert.equal(got.data.length, want.data.length, `${what}: element count`);
-  if (want.dtype !== 'float32') {
-    for (let i = 0; i < want.data.length; i++) assert.equal(got.data[i], want.data[i], `${what}: element ${i} is ${got.data[i]}, PyTorch has ${want.data[i]}`);
-    return;
-  }
-  let scale = 1;
-  for (const v of want.data) if (Number.isFinite(v)) scale = Math.max(scale, Math.abs(v));
-  let worst = 0;
-  let at = -1;
-  for (let i = 0; i < want.data.length; i++) {
-    const a: number = got.data[i];
-    const b: number = want.data[i];
-    if (Number.isNaN(b) || Number.isNaN(a)) {
-      assert.ok(Number.isNaN(a) && Number.isNaN(b), `${what}: element ${i} is ${a}, PyTorch has ${b}`);
-      continue;
-    }
-    if (!Number.isFinite(b) || !Number.isFinite(a)) {
-      assert.equal(a, b, `${what}: element ${i}`);
-      continue;
-    }
-    const e = Math.abs(a - b) / scale;
-    if (e > worst) {
-      worst = e;
-      at = i;
-    }
-  }
-  assert.ok(worst <= TOL, `${what}: relative error ${worst.toExponential(2)} at element ${at} (${got.data[at]} vs PyTorch ${want.data[at]})`);
-}
+const check = (what: string, got: NDArray | undefined, want: NDArray): void => assertMatchesTorch(what, got, want, TOL);
 
 function copy(a: NDArray): NDArray {
   return { shape: a.shape.slice(), dtype: a.dtype, data: a.data.slice() };

@@ -67,3 +67,15 @@ export async function disposeAll(): Promise<void> {
   for (const b of cache.values()) await (await b).dispose();
   cache.clear();
 }
+
+/** The four configurations the fast-path tests run in: both builds, on one thread and on two (always split). */
+export const CONFIGS: readonly NodeBackendOptions[] = [
+  { threads: 1, relaxed: false },
+  { threads: 1, relaxed: true },
+  { threads: 2, relaxed: false, parallel: 'always' },
+  { threads: 2, relaxed: true, parallel: 'always' },
+];
+
+export function describeConfig(o: NodeBackendOptions): string {
+  return `${o.relaxed ? 'relaxed SIMD' : 'SIMD128'}, ${o.threads} thread${o.threads === 1 ? '' : 's'}`;
+}

@@ -1,13 +1,18 @@
-// The WebAssembly SIMD fast path as an executor backend: conv (1-D/2-D), linear, matmul, 2-D pools,
-// eval-mode BatchNorm, same-shape add and ReLU; every other node falls through to the next backend.
-import type { NDArray } from '../ndarray';
-import type { ConvAttrs, Graph, OpNode } from '../../../server/src/engine/graph/ir';
-import type { WasmBackend } from '../wasm/backend';
+// The WebAssembly SIMD fast path as an executor backend: conv and transposed conv (1-D/2-D/3-D),
+// linear, matmul, max/avg pools (1-D/2-D/3-D; adaptive ones whose sizes divide), batch norm (eval
+// and train), instance/group/layer norm, reshape, same-shape add and ReLU; every other node falls
+// through to the next backend.
+import { numel, type NDArray } from '../ndarray';
+import type { AvgPoolAttrs, ConvAttrs, ConvTransposeAttrs, Graph, MaxPoolAttrs, OpNode } from '../../../server/src/engine/graph/ir';
+import type { LayerHandle, WasmBackend } from '../wasm/backend';
 import type { BatchNormFold, ConvHandle } from '../wasm/conv';
-import { convSupported } from '../wasm/conv';
+import type { Conv3dHandle } from '../wasm/conv3d';
+import { convTransposeSupported, type ConvTransposeHandle } from '../wasm/convTranspose';
 import type { LinearHandle } from '../wasm/linear';
 import { matmulSupported } from '../wasm/linear';
 import { poolSupported } from '../wasm/pool2d';
+import { adaptiveAsPlain } from '../wasm/adaptivePool';
+import { asDepthColumns, asDepthSlices, asPooled3d, pool3dStages, pool3dSupported } from '../wasm/pool3d';
 import type { Backend, NodeContext } from './backend';
 
 export interface WasmExecBackend extends Backend {
@@ -18,7 +23,7 @@ export interface WasmExecBackend extends Backend {
 }
 
 interface Prepared {
-  handle: ConvHandle | LinearHandle;
+  handle: LayerHandle;
   /** What the packing depends on besides the weight object: the bias object, a folded BatchNorm's tensors, the conv attributes. */
   bias: NDArray | null;
   folded: readonly NDArray[];
@@ -37,6 +42,16 @@ function readers(g: Graph): Int32Array {
     readersOf.set(g, r);
   }
   return r;
+}
+
+/** The optional inputs of batch and instance norm after x, in graph order; `next` indexes what follows them. */
+function normInputs(a: { runningStats: boolean; weight: boolean; bias: boolean }, ins: readonly NDArray[]) {
+  let i = 1;
+  const runningMean = a.runningStats ? ins[i++]! : null;
+  const runningVar = a.runningStats ? ins[i++]! : null;
+  const weight = a.weight ? ins[i++]! : null;
+  const bias = a.bias ? ins[i++]! : null;
+  return { runningMean, runningVar, weight, bias, next: i };
 }
 
 /** A float32 vector of C copies of v (the identity statistics of the ReLU-as-affine trick). */
@@ -65,7 +80,7 @@ export function wasmExecBackend(wb: WasmBackend): WasmExecBackend {
 
   const f32 = (g: Graph, v: number | undefined) => v !== undefined && g.values[v]?.dtype === 'float32';
 
-  const prepare = (weight: NDArray, bias: NDArray | null, key: string, make: () => ConvHandle | LinearHandle, folded: readonly NDArray[] = []): ConvHandle | LinearHandle => {
+  const prepare = (weight: NDArray, bias: NDArray | null, key: string, make: () => LayerHandle, folded: readonly NDArray[] = []): LayerHandle => {
     const p = layers.get(weight);
     if (p && p.bias === bias && p.key === key && p.folded.length === folded.length && p.folded.every((t, i) => t === folded[i])) {
       p.used = generation;
@@ -94,7 +109,7 @@ export function wasmExecBackend(wb: WasmBackend): WasmExecBackend {
     let bn: Extract<OpNode, { op: 'batch_norm' }> | null = null;
     let bnIndex = -1;
     const next = g.nodes[at + 1];
-    if (canFoldBn && next?.op === 'batch_norm' && next.inputs[0] === out && uses[out] === 1 && next.outputs.length === 1 && api.supports(next, g)) {
+    if (canFoldBn && next?.op === 'batch_norm' && !next.attrs.training && next.inputs[0] === out && uses[out] === 1 && next.outputs.length === 1 && api.supports(next, g)) {
       bn = next;
       bnIndex = at + 1;
       at++;
@@ -113,11 +128,13 @@ export function wasmExecBackend(wb: WasmBackend): WasmExecBackend {
   };
 
   // By attrs object (graph nodes keep theirs across runs): no JSON per conv call.
-  const convKeys = new WeakMap<ConvAttrs, string>();
-  const convKey = (a: ConvAttrs): string => {
+  const convKeys = new WeakMap<ConvAttrs | ConvTransposeAttrs, string>();
+  const convKey = (a: ConvAttrs | ConvTransposeAttrs): string => {
     let k = convKeys.get(a);
     if (k === undefined) {
-      k = JSON.stringify([a.nd, a.stride, a.padBefore, a.padAfter, a.dilation, a.groups, a.bias]);
+      k = 'padBefore' in a
+        ? JSON.stringify([a.nd, a.stride, a.padBefore, a.padAfter, a.dilation, a.groups, a.bias])
+        : JSON.stringify(['transposed', a.nd, a.stride, a.padding, a.outputPadding, a.dilation, a.groups, a.bias]);
       convKeys.set(a, k);
     }
     return k;
@@ -129,15 +146,43 @@ export function wasmExecBackend(wb: WasmBackend): WasmExecBackend {
     return y;
   };
 
-  const exec = async (node: OpNode, ins: readonly NDArray[], ctx: NodeContext): Promise<NDArray> => {
+  /** A 3-D pool as a pool over (H, W) per depth slice, then over D (pool3d.ts says why that is exact). */
+  const pool3d = async (kind: 'max' | 'avg', x: NDArray, a: MaxPoolAttrs | AvgPoolAttrs): Promise<NDArray> => {
+    const st = kind === 'max' ? pool3dStages('max', a as MaxPoolAttrs) : pool3dStages('avg', a as AvgPoolAttrs);
+    const pool = (t: NDArray, at: MaxPoolAttrs | AvgPoolAttrs, k: boolean) => (kind === 'max' ? wb.maxPool(t, at as MaxPoolAttrs, { keep: k }) : wb.avgPool(t, at as AvgPoolAttrs, { keep: k }));
+    let y = await pool(asDepthSlices(x), st.hw, false);
+    // Without shared memory the second pool's allocation may grow (and detach) the memory the first wrote into.
+    if (!keep) y = { shape: y.shape.slice(), dtype: 'float32', data: new Float32Array(y.data as Float32Array) };
+    const z = await pool(asDepthColumns(y), st.d, keep);
+    return asPooled3d(z, x, y.shape[2]!, y.shape[3]!);
+  };
+
+  /** Runs one node: its first output (in the kernels' memory), or all outputs where there are more (norms' running statistics). */
+  const exec = async (node: OpNode, ins: readonly NDArray[], ctx: NodeContext): Promise<NDArray | NDArray[]> => {
     switch (node.op) {
-      case 'conv': {
-        const bias = node.attrs.bias ? ins[2]! : null;
+      case 'conv':
+      case 'conv_transpose': {
+        // Every conv kind folds a following eval BatchNorm into its packed weights and fuses a ReLU.
+        const a = node.attrs;
+        const bias = a.bias ? ins[2]! : null;
         const chain = chainAfter(ctx, true);
         const fold = chain.bn ? bnTensors(chain.bn, ctx) : undefined;
         const foldedTensors = fold ? [fold.mean, fold.variance, ...(fold.weight ? [fold.weight] : []), ...(fold.bias ? [fold.bias] : [])] : [];
-        const h = prepare(ins[1]!, bias, convKey(node.attrs) + (fold ? `+bn${fold.eps}` : ''), () => wb.prepareConv(ins[1]!, bias, node.attrs, fold), foldedTensors) as ConvHandle;
-        return fused(await wb.conv(h, ins[0]!, { relu: chain.reluIndex >= 0, keep }), chain.bnIndex, chain.reluIndex);
+        const key = convKey(a) + (fold ? `+bn${fold.eps}` : '');
+        const o = { relu: chain.reluIndex >= 0, keep };
+        const w = ins[1]!;
+        let y: NDArray;
+        if (node.op === 'conv_transpose') {
+          const h = prepare(w, bias, key, () => wb.prepareConvTranspose(w, bias, node.attrs, fold), foldedTensors) as ConvTransposeHandle;
+          y = await wb.convTranspose(h, ins[0]!, o);
+        } else if (node.attrs.nd === 3) {
+          const h = prepare(w, bias, key, () => wb.prepareConv3d(w, bias, node.attrs, fold), foldedTensors) as Conv3dHandle;
+          y = await wb.conv3d(h, ins[0]!, o);
+        } else {
+          const h = prepare(w, bias, key, () => wb.prepareConv(w, bias, node.attrs, fold), foldedTensors) as ConvHandle;
+          y = await wb.conv(h, ins[0]!, o);
+        }
+        return fused(y, chain.bnIndex, chain.reluIndex);
       }
       case 'linear': {
         const bias = node.attrs.bias ? ins[2]! : null;
@@ -147,16 +192,53 @@ export function wasmExecBackend(wb: WasmBackend): WasmExecBackend {
       }
       case 'matmul':
         return wb.matmul(ins[0]!, ins[1]!, { keep });
+      case 'adaptive_avg_pool': {
+        const a = adaptiveAsPlain('avg', node.attrs, ins[0]!.shape)!;
+        return a.nd === 3 ? pool3d('avg', ins[0]!, a) : wb.avgPool(ins[0]!, a, { keep });
+      }
+      case 'adaptive_max_pool': {
+        const a = adaptiveAsPlain('max', node.attrs, ins[0]!.shape)!;
+        return a.nd === 3 ? pool3d('max', ins[0]!, a) : wb.maxPool(ins[0]!, a, { keep });
+      }
+      case 'reshape':
+        return wb.reshape(ins[0]!, node.attrs.shape, { keep });
       case 'max_pool':
-        return wb.maxPool(ins[0]!, node.attrs, { keep });
+        return node.attrs.nd === 3 ? pool3d('max', ins[0]!, node.attrs) : wb.maxPool(ins[0]!, node.attrs, { keep });
       case 'avg_pool':
-        return wb.avgPool(ins[0]!, node.attrs, { keep });
+        return node.attrs.nd === 3 ? pool3d('avg', ins[0]!, node.attrs) : wb.avgPool(ins[0]!, node.attrs, { keep });
       case 'batch_norm': {
         const a = node.attrs;
-        let i = 3;
-        const weight = a.weight ? ins[i++]! : null;
-        const bias = a.bias ? ins[i++]! : null;
-        return wb.batchNormEval(ins[0]!, { mean: ins[1]!, variance: ins[2]!, weight, bias, eps: a.eps }, { keep });
+        const { runningMean, runningVar, weight, bias, next } = normInputs(a, ins);
+        const chain = chainAfter(ctx, false);
+        const relu = chain.reluIndex >= 0;
+        if (!a.training) {
+          return fused(await wb.batchNormEval(ins[0]!, { mean: runningMean!, variance: runningVar!, weight, bias, eps: a.eps }, { relu, keep }), chain.reluIndex);
+        }
+        const numBatchesTracked = a.numBatchesTracked ? ins[next]! : null;
+        const ys = await wb.batchNormTrain(ins[0]!, { runningMean, runningVar, weight, bias, eps: a.eps, momentum: a.momentum, numBatchesTracked }, { relu, keep });
+        fused(ys[0]!, chain.reluIndex);
+        return ys;
+      }
+      case 'instance_norm': {
+        const a = node.attrs;
+        const { runningMean, runningVar, weight, bias } = normInputs(a, ins);
+        const chain = chainAfter(ctx, false);
+        const p = { useInputStats: a.useInputStats, runningMean, runningVar, momentum: a.momentum, weight, bias, eps: a.eps };
+        const ys = await wb.instanceNorm(ins[0]!, p, { relu: chain.reluIndex >= 0, keep });
+        fused(ys[0]!, chain.reluIndex);
+        return ys;
+      }
+      case 'group_norm': {
+        const a = node.attrs;
+        const chain = chainAfter(ctx, false);
+        const p = { weight: a.weight ? ins[1]! : null, bias: a.bias ? ins[a.weight ? 2 : 1]! : null, eps: a.eps };
+        return fused(await wb.groupNorm(ins[0]!, a.groups, p, { relu: chain.reluIndex >= 0, keep }), chain.reluIndex);
+      }
+      case 'layer_norm': {
+        const a = node.attrs;
+        const chain = chainAfter(ctx, false);
+        const p = { weight: a.weight ? ins[1]! : null, bias: a.bias ? ins[a.weight ? 2 : 1]! : null, eps: a.eps };
+        return fused(await wb.layerNorm(ins[0]!, numel(a.normalizedShape), p, { relu: chain.reluIndex >= 0, keep }), chain.reluIndex);
       }
       case 'binary': {
         const chain = chainAfter(ctx, false);
@@ -179,16 +261,43 @@ export function wasmExecBackend(wb: WasmBackend): WasmExecBackend {
       if (!f32(g, x)) return false;
       switch (node.op) {
         case 'conv':
-          return convSupported(node.attrs) && node.attrs.nd <= 2;
+          return f32(g, node.inputs[1]) && g.values[node.inputs[1]!]!.shape.length === node.attrs.nd + 2;
+        case 'conv_transpose': {
+          const w = g.values[node.inputs[1]!];
+          return f32(g, node.inputs[1]) && w!.shape.length === node.attrs.nd + 2 && convTransposeSupported(node.attrs, w!.shape.slice(2));
+        }
         case 'linear':
           return f32(g, node.inputs[1]);
         case 'matmul':
           return f32(g, node.inputs[1]) && matmulSupported(g.values[x!]!.shape, g.values[node.inputs[1]!]!.shape);
+        case 'adaptive_avg_pool':
+          return adaptiveAsPlain('avg', node.attrs, g.values[x!]!.shape) !== null;
+        case 'adaptive_max_pool':
+          return node.outputs.length === 1 && adaptiveAsPlain('max', node.attrs, g.values[x!]!.shape) !== null;
+        case 'reshape':
+          return true;
         case 'max_pool':
         case 'avg_pool':
-          return poolSupported(node.attrs);
-        case 'batch_norm':
-          return !node.attrs.training && node.attrs.runningStats && g.values[x!]!.shape.length >= 2;
+          return poolSupported(node.attrs) || pool3dSupported(node.attrs);
+        case 'batch_norm': {
+          // Degenerate inputs (one value per channel in training) go to the reference, which reports them.
+          const s = g.values[x!]!.shape;
+          if (s.length < 2) return false;
+          return node.attrs.training ? numel(s) / s[1]! > 1 && (node.attrs.momentum !== null || node.attrs.numBatchesTracked || !node.attrs.runningStats) : node.attrs.runningStats;
+        }
+        case 'instance_norm': {
+          const s = g.values[x!]!.shape;
+          return s.length >= 2 && (node.attrs.useInputStats ? numel(s.slice(2)) > 1 : node.attrs.runningStats);
+        }
+        case 'group_norm': {
+          const s = g.values[x!]!.shape;
+          return s.length >= 2 && Number.isInteger(node.attrs.groups) && node.attrs.groups >= 1 && s[1]! % node.attrs.groups === 0;
+        }
+        case 'layer_norm': {
+          const s = g.values[x!]!.shape;
+          const k = node.attrs.normalizedShape;
+          return k.length >= 1 && k.length <= s.length && k.every((d, j) => d === s[s.length - k.length + j]) && numel(k) >= 1;
+        }
         case 'unary':
           return node.attrs.fn === 'relu' && g.values[x!]!.shape.length >= 2;
         case 'binary': {
@@ -212,12 +321,13 @@ export function wasmExecBackend(wb: WasmBackend): WasmExecBackend {
         return [done];
       }
       try {
-        const y = await exec(node, ins, ctx);
-        if (keep) return [y];
-        const copy: NDArray = { shape: y.shape.slice(), dtype: 'float32', data: new Float32Array(y.data as Float32Array) };
+        const r = await exec(node, ins, ctx);
+        const [y, ...rest] = Array.isArray(r) ? r : [r];
+        if (keep) return [y!, ...rest];
+        const copy: NDArray = { shape: y!.shape.slice(), dtype: 'float32', data: new Float32Array(y!.data as Float32Array) };
         // The chain's later nodes get the copied result (the arena is reset below).
         for (const [i, t] of ahead) if (t === y) ahead.set(i, copy);
-        return [copy];
+        return [copy, ...rest];
       } finally {
         wb.resetArena();
       }

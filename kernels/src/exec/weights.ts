@@ -50,7 +50,7 @@ function initOptions(p: GraphParam, byKey: ReadonlyMap<string, GraphParam>, kind
     return hh && hh.shape.length === 2 ? { hiddenSize: hh.shape[1] } : {};
   }
   const w = byKey.get(`${prefix}weight`);
-  return w ? { weightShape: w.shape } : {};
+  return { ...(w ? { weightShape: w.shape } : {}), ...p.init };
 }
 
 /** PyTorch's default value of one parameter or buffer under `seed` (same seed, same key → same tensor). */

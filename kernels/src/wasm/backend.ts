@@ -2,8 +2,8 @@
 // worker pool, prepare layers once (packed weights), and run ops one at a time on NDArrays whose
 // data lives in the kernels' memory (outputs are views into a per-run arena, or heap blocks the caller
 // frees with `free` when the op ran with `keep`).
-import type { AvgPoolAttrs, ConvAttrs, MaxPoolAttrs } from '../../../server/src/engine/graph/ir';
-import type { NDArray } from '../ndarray';
+import type { AvgPoolAttrs, ConvAttrs, ConvTransposeAttrs, MaxPoolAttrs } from '../../../server/src/engine/graph/ir';
+import { numel, type NDArray } from '../ndarray';
 import { KernelPool, type JobFn } from '../pool/pool';
 import type { WorkerHost } from '../pool/host';
 import { CTRL } from '../pool/protocol';
@@ -11,9 +11,15 @@ import { KernelContext } from './context';
 import { Arena, Heap } from './heap';
 import { chooseVariant, JOB_FNS, variantFile, type KernelExports, type Variant } from './module';
 import { disposeConv, prepareConv, runConv, type BatchNormFold, type ConvHandle } from './conv';
+import { disposeConv3d, prepareConv3d, runConv3d, type Conv3dHandle } from './conv3d';
+import { disposeConvTranspose, prepareConvTranspose, runConvTranspose, type ConvTransposeHandle, type ConvTransposeOptions } from './convTranspose';
 import { disposePoolPlans, runPool, type PoolPlans } from './pool2d';
 import { disposeLinear, prepareLinear, runLinear, runMatmul, type LinearHandle } from './linear';
 import { runAdd, runBatchNormEval, runRelu, type BatchNormEval } from './elementwise';
+import { runBatchNormTrain, runGroupNorm, runInstanceNorm, runLayerNorm, type BatchNormTrain, type InstanceNormParams, type NormAffine } from './norm';
+
+/** A layer with prepared (packed) weights. */
+export type LayerHandle = ConvHandle | Conv3dHandle | ConvTransposeHandle | LinearHandle;
 
 export interface BackendOptions {
   /** Threads per op, the calling thread included; default: the platform's core count. */
@@ -128,6 +134,27 @@ export class WasmBackend {
     return this.enqueue(o, () => runConv(this.ctx, h, x, o.relu ?? false));
   }
 
+  /** Packs a 3-D conv layer's weights once (run as 2-D convs over gathered depth slices). */
+  prepareConv3d(weight: NDArray, bias: NDArray | null, attrs: ConvAttrs, batchNorm?: BatchNormFold): Conv3dHandle {
+    return prepareConv3d(this.ctx, weight, bias, attrs, batchNorm);
+  }
+
+  conv3d(h: Conv3dHandle, x: NDArray, o: OpOptions = {}): Promise<NDArray> {
+    return this.enqueue(o, () => runConv3d(this.ctx, h, x, o.relu ?? false));
+  }
+
+  /**
+   * Packs a transposed conv layer's weights once, transposed and flipped into the equivalent conv's
+   * (`convTransposeSupported` says which attributes the fast path takes).
+   */
+  prepareConvTranspose(weight: NDArray, bias: NDArray | null, attrs: ConvTransposeAttrs, batchNorm?: BatchNormFold, opts?: ConvTransposeOptions): ConvTransposeHandle {
+    return prepareConvTranspose(this.ctx, weight, bias, attrs, batchNorm, opts);
+  }
+
+  convTranspose(h: ConvTransposeHandle, x: NDArray, o: OpOptions = {}): Promise<NDArray> {
+    return this.enqueue(o, () => runConvTranspose(this.ctx, h, x, o.relu ?? false));
+  }
+
   prepareLinear(weight: NDArray, bias: NDArray | null): LinearHandle {
     return prepareLinear(this.ctx, weight, bias);
   }
@@ -137,8 +164,10 @@ export class WasmBackend {
   }
 
   /** Frees a prepared layer's packed weights and plans. */
-  release(h: ConvHandle | LinearHandle): void {
+  release(h: LayerHandle): void {
     if (h.kind === 'conv') disposeConv(this.ctx, h);
+    else if (h.kind === 'conv3d') disposeConv3d(this.ctx, h);
+    else if (h.kind === 'convTranspose') disposeConvTranspose(this.ctx, h);
     else disposeLinear(this.ctx, h);
   }
 
@@ -167,6 +196,39 @@ export class WasmBackend {
 
   add(a: NDArray, b: NDArray, o: OpOptions = {}): Promise<NDArray> {
     return this.enqueue(o, () => runAdd(this.ctx, a, b, o.relu ?? false));
+  }
+
+  /** x's values under another shape of as many elements (reshape, flatten, view): one copy inside the kernels' memory. */
+  reshape(x: NDArray, shape: readonly number[], o: Pick<OpOptions, 'signal' | 'keep'> = {}): Promise<NDArray> {
+    return this.enqueue(o, async () => {
+      if (numel(shape) !== x.data.length) throw new Error(`reshape: shape [${shape.join(', ')}] is invalid for input of size ${x.data.length}`);
+      const xPtr = this.ctx.input(x, 'reshape');
+      const out = this.ctx.output(shape);
+      // A fresh view of the input: making the output may have grown (and, unshared, detached) the memory.
+      out.array.data.set(this.heap.f32(xPtr, x.data.length));
+      return out.array;
+    });
+  }
+
+  // ---------------------------------------------------------------- normalisation with computed statistics
+
+  /** Batch norm with the batch's statistics: [y, new running mean, new running var, num_batches_tracked + 1] as far as given. */
+  batchNormTrain(x: NDArray, bn: BatchNormTrain, o: OpOptions = {}): Promise<NDArray[]> {
+    return this.enqueueMany(o, () => runBatchNormTrain(this.ctx, x, bn, o.relu ?? false));
+  }
+
+  /** Instance norm: [y] or, with input statistics and running statistics, [y, new running mean, new running var]. */
+  instanceNorm(x: NDArray, p: InstanceNormParams, o: OpOptions = {}): Promise<NDArray[]> {
+    return this.enqueueMany(o, () => runInstanceNorm(this.ctx, x, p, o.relu ?? false));
+  }
+
+  groupNorm(x: NDArray, groups: number, p: NormAffine, o: OpOptions = {}): Promise<NDArray> {
+    return this.enqueue(o, () => runGroupNorm(this.ctx, x, groups, p, o.relu ?? false));
+  }
+
+  /** Layer norm over the trailing dims of x that hold `len` elements (weight and bias: `len` values each). */
+  layerNorm(x: NDArray, len: number, p: NormAffine, o: OpOptions = {}): Promise<NDArray> {
+    return this.enqueue(o, () => runLayerNorm(this.ctx, x, len, p, o.relu ?? false));
   }
 
   // ---------------------------------------------------------------- memory
@@ -276,6 +338,17 @@ export class WasmBackend {
     await this.chain.catch(() => undefined);
     disposePoolPlans(this.ctx, this.poolPlans);
     await this.pool.dispose();
+  }
+
+  /** `enqueue` for ops with more outputs than the first (running statistics): only the first lives in the kernels' memory. */
+  private async enqueueMany(o: OpOptions, fn: () => Promise<NDArray[]>): Promise<NDArray[]> {
+    let rest: NDArray[] = [];
+    const y = await this.enqueue(o, async () => {
+      const ys = await fn();
+      rest = ys.slice(1);
+      return ys[0]!;
+    });
+    return [y, ...rest];
   }
 
   /** Runs ops one after another (they share the control block and scratch); a failed op frees the output it kept. */

@@ -57,14 +57,14 @@ interface ConvPlan {
 
 let nextId = 1;
 
-/** Whether the fast path can run a convolution with these attributes (else use the reference). */
+/** Whether `prepareConv` takes these attributes: 1-D and 2-D (3-D convs go through conv3d.ts, which runs this one). */
 export function convSupported(a: ConvAttrs): boolean {
   return a.nd === 1 || a.nd === 2;
 }
 
 export function prepareConv(ctx: KernelContext, weight: NDArray, bias: NDArray | null, a: ConvAttrs, bn?: BatchNormFold): ConvHandle {
   const op = `conv${a.nd}d`;
-  if (!convSupported(a)) throw new Error(`${op}: the fast path runs 1-D and 2-D convolutions; use the reference kernel`);
+  if (!convSupported(a)) throw new Error(`${op}: prepareConv takes 1-D and 2-D convolutions; 3-D ones go through prepareConv3d`);
   if (weight.dtype !== 'float32') throw new Error(`${op}: weight must be float32`);
   if (weight.shape.length !== a.nd + 2) throw new Error(`${op}: weight must be ${a.nd + 2}-D, got [${weight.shape.join(', ')}]`);
   const two = <T>(v: readonly T[], fill: T): [T, T] => (a.nd === 1 ? [fill, v[0]!] : [v[0]!, v[1]!]);
@@ -154,11 +154,25 @@ export async function runConv(ctx: KernelContext, h: ConvHandle, x: NDArray, rel
   if (h.disposed) throw new Error(`${op}: the layer's prepared weights were disposed`);
   const L = splitLayout(op, x.shape, h.nd);
   if (L.C !== h.IC) throw new Error(`${op}: input [${x.shape.join(', ')}] has ${L.C} channels, the weight expects ${h.IC}`);
-  const [H, W] = h.nd === 1 ? [1, L.spatial[0]!] : [L.spatial[0]!, L.spatial[1]!];
-  const plan = convPlan(ctx, h, L.N, H, W, op);
-  const outShape = [...L.lead, h.OC, ...(h.nd === 1 ? [plan.OW] : [plan.OH, plan.OW])];
   const xPtr = ctx.input(x, op);
-  const out = ctx.output(outShape);
+  return runConvAt(ctx, h, xPtr, L.lead, L.spatial, relu);
+}
+
+/** Where a conv writes its output: a fresh tensor of `shape` in the kernels' memory. */
+export type OutputAlloc = (shape: readonly number[]) => { ptr: number; array: NDArray };
+
+/**
+ * The conv of an input already in the kernels' memory at `xPtr` ([...lead, IC, ...spatial], checked
+ * by the caller), written where `alloc` says (default: the op's output). The 3-D and transposed
+ * convs build their input planes in the memory themselves and run the 2-D conv on them through this.
+ */
+export async function runConvAt(ctx: KernelContext, h: ConvHandle, xPtr: number, lead: readonly number[], spatial: readonly number[], relu: boolean, alloc?: OutputAlloc): Promise<NDArray> {
+  const op = `conv${h.nd}d`;
+  if (h.disposed) throw new Error(`${op}: the layer's prepared weights were disposed`);
+  const [H, W] = h.nd === 1 ? [1, spatial[0]!] : [spatial[0]!, spatial[1]!];
+  const plan = convPlan(ctx, h, lead.reduce((a, b) => a * b, 1), H, W, op);
+  const outShape = [...lead, h.OC, ...(h.nd === 1 ? [plan.OW] : [plan.OH, plan.OW])];
+  const out = alloc ? alloc(outShape) : ctx.output(outShape);
   const slots: Record<number, number> = { [S.C_X_PTR]: xPtr, [S.C_OUT_PTR]: out.ptr, [S.C_RELU]: relu ? 1 : 0 };
   if (h.depthwise) {
     slots[S.C_TILEBUF] = ctx.scratch(plan.scratchBytes * ctx.maxThreads);
@@ -222,28 +236,32 @@ function convPlan(ctx: KernelContext, h: ConvHandle, N: number, H: number, W: nu
     for (let ic = 0; ic < ICG; ic++) for (const t of layout.taps) offsets.push(ic * planeFloats + t);
     const koff = ctx.persistI32(byteDeltas(offsets));
     tables.push(koff);
-    // Positions q = oh * QW + ow. With OW % 4 == 0 no 4-vector of a tile crosses an output row, so
-    // the GEMM gathers each from its own place in the packed grid and computes no padding column
-    // (7% of the work for a 3x3 conv at 28x28); otherwise it runs over the flat OH x PW grid.
-    const QW = OW % 4 === 0 ? OW : layout.PW;
-    // Chunks of the positions: enough of them to balance threads dynamically, each still big
-    // enough (about a million multiply-adds) that claiming it costs nothing in comparison.
-    const qAll = OH * QW;
+    // Chunks of the real output positions q = oh * OW + ow: enough of them to balance threads
+    // dynamically, each still big enough (about a million multiply-adds) that claiming it costs
+    // nothing in comparison.
+    const qAll = OH * OW;
     const macsPerQ = OCG * ICG * h.KH * h.KW;
     const byWork = Math.ceil((qAll * macsPerQ) / 1e6);
     const chunks = Math.max(1, Math.min(Math.ceil(qAll / S.NR), byWork, 256));
     const chunkQ = Math.ceil(qAll / chunks / S.NR) * S.NR;
     const nchunk = Math.ceil(qAll / chunkQ);
+    // Late layers have few positions (7x7 = 7 chunks: 4 + 3 on two threads): split the output
+    // channels too, until there are ~8 jobs per thread or a part would fall under ~0.5M multiply-adds.
+    const OCB = Math.ceil(OCG / S.MR);
+    const jobs = N * G * nchunk;
+    const macsPerPart = (q: number) => (chunkQ * macsPerQ) / q;
+    let nocs = 1;
+    while (jobs * nocs < 8 * ctx.maxThreads && nocs * 2 <= OCB && macsPerPart(nocs * 2) >= 5e5) nocs *= 2;
     const K = ICG * h.KH * h.KW;
     const threadBytes = Math.ceil((S.MR * S.NR + K * S.NR) / 16) * 64;
     ctx.setSlots(params, {
       ...common, [S.C_K]: K, [S.C_KOFF_PTR]: koff, [S.C_Q_IC]: qIC, [S.C_Q_IMG]: qImg,
-      [S.C_QW]: QW, [S.C_CHUNK_Q]: chunkQ, [S.C_NCHUNK]: nchunk, [S.C_OCB]: Math.ceil(OCG / S.MR), [S.C_TILEBUF_STRIDE]: threadBytes,
+      [S.C_CHUNK_Q]: chunkQ, [S.C_NCHUNK]: nchunk, [S.C_OCB]: OCB, [S.C_NOCS]: nocs, [S.C_TILEBUF_STRIDE]: threadBytes,
     });
     plan = {
       params, layout, tablePtrs: tables, OH, OW, N, threadBytes,
       scratchBytes: N * qImg + readSlack(layout.PW) * 4,
-      packTiles: N * h.IC, jobTiles: N * G * nchunk, key,
+      packTiles: N * h.IC, jobTiles: jobs * nocs, key,
     };
   }
   h.plans.set(cacheKey, plan);

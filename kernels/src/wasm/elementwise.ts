@@ -26,22 +26,26 @@ export async function runBatchNormEval(ctx: KernelContext, x: NDArray, bn: Batch
   return runAffine(ctx, x, scale, shift, relu);
 }
 
-/** y = x * scale[c] + shift[c] over channel dim 1. */
-export async function runAffine(ctx: KernelContext, x: NDArray, scale: Float32Array, shift: Float32Array, relu: boolean): Promise<NDArray> {
-  const C = x.shape[1]!;
-  if (scale.length !== C || shift.length !== C) throw new Error(`affine: ${scale.length} scales for ${C} channels`);
+/**
+ * y = x * scale[c] + shift[c] over channel dim 1 of x [N, C, ...]; with `perPlane`, scale and shift
+ * hold one value per (n, c) plane instead (instance and group norm, whose statistics differ per sample).
+ */
+export async function runAffine(ctx: KernelContext, x: NDArray, scale: Float32Array, shift: Float32Array, relu: boolean, perPlane = false): Promise<NDArray> {
   const N = x.shape[0]!;
+  const C = x.shape[1]!;
+  const period = perPlane ? N * C : C;
+  if (scale.length !== period || shift.length !== period) throw new Error(`affine: ${scale.length} scales for ${period} ${perPlane ? 'planes' : 'channels'}`);
   const plane = numel(x.shape.slice(2));
-  const xPtr = ctx.input(x, 'batch_norm');
+  const xPtr = ctx.input(x, 'affine');
   const out = ctx.output(x.shape);
-  const tmp = ctx.arena.alloc(C * 8);
-  ctx.heap.f32(tmp, C).set(scale);
-  ctx.heap.f32(tmp + C * 4, C).set(shift);
+  const tmp = ctx.arena.alloc(period * 8);
+  ctx.heap.f32(tmp, period).set(scale);
+  ctx.heap.f32(tmp + period * 4, period).set(shift);
   const params = ctx.params();
   try {
     ctx.setSlots(params, {
-      [S.C_IC]: C, [S.C_H]: 1, [S.C_W]: plane, [S.C_X_PTR]: xPtr, [S.C_OUT_PTR]: out.ptr, [S.C_RELU]: relu ? 1 : 0,
-      [S.C_SCALE_PTR]: tmp, [S.C_SHIFT_PTR]: tmp + C * 4,
+      [S.C_IC]: period, [S.C_H]: 1, [S.C_W]: plane, [S.C_X_PTR]: xPtr, [S.C_OUT_PTR]: out.ptr, [S.C_RELU]: relu ? 1 : 0,
+      [S.C_SCALE_PTR]: tmp, [S.C_SHIFT_PTR]: tmp + period * 4,
     });
     await ctx.run('affine', params, N * C, `affine:${x.shape.join('x')}`);
   } finally {

@@ -55,11 +55,8 @@ export const C_SCALE_PTR = 41;
 export const C_SHIFT_PTR = 42;
 /** Channel multiplier of a depthwise conv (OC / IC). */
 export const C_MULT = 43;
-/**
- * Dense GEMM: row width of its output position index q (oh * QW + ow): OW when OW % 4 == 0, so
- * tiles cover only real outputs, else the packed pitch PW (the flat grid, padding columns dropped).
- */
-export const C_QW = 44;
+/** Dense GEMM: the output-channel blocks are split into this many parts, each a separate job. */
+export const C_NOCS = 44;
 export const C_SLOTS = 48;
 
 // ---- linear / matmul: Y[n, o] = sum_i X[n, i] * W[o, i] + b[o], batched over C_L_BATCH

@@ -3,6 +3,7 @@
 // and what could not be recorded (ops the graph has no node for), each with its source line.
 import type { Diagnostic } from '../report';
 import type { Graph } from './ir';
+import type { ParamInit } from '../torch/tensor';
 
 /** A parameter or buffer the graph reads, as `model.state_dict()` lists it. */
 export interface GraphParam {
@@ -18,6 +19,8 @@ export interface GraphParam {
   name: string;
   /** Buffers (running stats, num_batches_tracked) are state, not trainable parameters. */
   buffer: boolean;
+  /** Constructor arguments its default initialisation depends on (Embedding's padding_idx, PReLU's init). */
+  init?: ParamInit;
   /**
    * Set when this entry is a second name of a tensor listed earlier (a tied weight, a module
    * registered twice): state_dict lists it again, the graph reads the first key's value.

@@ -34,7 +34,9 @@ export class GraphRecorder {
         const key = prefix + name;
         const shape = t.shape.map((d) => (typeof d === 'number' ? d : -1));
         const first = this.paramOf.get(t);
-        const entry: GraphParam = { key, value: -1, shape, dtype: t.dtype, layer, name, buffer, ...(first ? { aliasOf: first.key } : {}) };
+        const entry: GraphParam = {
+          key, value: -1, shape, dtype: t.dtype, layer, name, buffer, ...(t.param?.init ? { init: t.param.init } : {}), ...(first ? { aliasOf: first.key } : {}),
+        };
         if (!first) this.paramOf.set(t, entry);
         this.params.push(entry);
       };

@@ -5,7 +5,7 @@ import { PyRaise, raise, type Fix } from '../interp/errors';
 import { Builtin, PyClass, PyList, PyObject, PyTuple, Unknown, typeName, type CallArgs, type Value } from '../interp/values';
 import type { Interp } from '../interp/interpreter';
 import { namedModules, parametersOf, type LayerImpl } from './moduleState';
-import { Tensor, shapeStr } from './tensor';
+import { Tensor, shapeStr, type ParamInit } from './tensor';
 import { UnknownArg, bind, type Bound } from './args';
 import { emitLayer } from '../graph/emitLayers';
 
@@ -14,9 +14,9 @@ export const method = (cls: PyClass, name: string, f: (self: PyObject, a: CallAr
   cls.attrs.set(name, new Builtin(`${cls.name}.${name}`, (a) => f(a.pos[0] as PyObject, { pos: a.pos.slice(1), kw: a.kw, site: a.site })));
 };
 
-export function newParam(shape: number[]): Tensor {
+export function newParam(shape: number[], init?: ParamInit): Tensor {
   const t = new Tensor(shape, 'float32');
-  t.param = { requiresGrad: true };
+  t.param = init ? { requiresGrad: true, init } : { requiresGrad: true };
   return t;
 }
 

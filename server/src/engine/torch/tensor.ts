@@ -23,6 +23,16 @@ export interface RFDim {
 
 export interface ParamInfo {
   requiresGrad: boolean;
+  /** What the layer's reset_parameters needs beyond the layer kind (kernels/src/init.ts runs it). */
+  init?: ParamInit;
+}
+
+/** Constructor arguments that change a parameter's default initialisation. */
+export interface ParamInit {
+  /** nn.Embedding(padding_idx=...): that row starts at zero (normalised to a non-negative index). */
+  paddingIdx?: number;
+  /** nn.PReLU(init=...): the fill value (0.25 by default). */
+  preluInit?: number;
 }
 
 export class Tensor {

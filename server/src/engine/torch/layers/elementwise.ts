@@ -2,7 +2,7 @@
 // one dim), PReLU and GLU.
 import * as D from '../dim';
 import { raise } from '../../interp/errors';
-import { PyFloat, type PyClass } from '../../interp/values';
+import { PyFloat, Unknown, type PyClass } from '../../interp/values';
 import type { Interp } from '../../interp/interpreter';
 import { float, int } from '../args';
 import { Tensor, globalize, shapeStr } from '../tensor';
@@ -103,7 +103,10 @@ export function defineElementwise(ip: Interp, base: PyClass, out: Map<string, Py
     sig: ['num_parameters', 'init'],
     build(_ip, self, b, site) {
       const n = int(b.get('num_parameters'), 'num_parameters', site, 1);
-      self.module!.params.set('weight', newParam([n]));
+      // init only decides the default weights of a run; one the tracer cannot evaluate leaves PyTorch's 0.25.
+      const init = b.get('init');
+      const preluInit = init instanceof PyFloat ? init.v : init !== undefined && init !== null && !(init instanceof Unknown) ? float(init, 'init', site, 0.25) : undefined;
+      self.module!.params.set('weight', newParam([n], preluInit === undefined ? undefined : { preluInit }));
       return {
         forward(ip2, me, a) {
           const x = inputOf(me, a, ip2);

@@ -59,11 +59,13 @@ export function defineLinear(ip: Interp, base: PyClass, out: Map<string, PyClass
       const n = int(b.get('num_embeddings'), 'num_embeddings', site);
       const d = int(b.get('embedding_dim'), 'embedding_dim', site);
       const pi = b.get('padding_idx');
+      let paddingIdx: number | undefined;
       if (pi !== undefined && pi !== null) {
         const p = int(pi, 'padding_idx', site);
         if (p >= n || p < -n) raise('AssertionError', 'Padding_idx must be within num_embeddings', site, 'embedding');
+        paddingIdx = p < 0 ? p + n : p;
       }
-      self.module!.params.set('weight', newParam([n, d]));
+      self.module!.params.set('weight', newParam([n, d], paddingIdx === undefined ? undefined : { paddingIdx }));
       return {
         forward(ip2, me, a) {
           const x = inputOf(me, a, ip2);

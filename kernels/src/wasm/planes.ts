@@ -1,0 +1,36 @@
+// Input planes that the 3-D and transposed convs build in the kernels' memory for the 2-D conv
+// kernels: zero-stuffed planes (element i lands at i·s) and plain plane copies, over float indices.
+import type { KernelContext } from './context';
+
+/** A dim's length after zero-stuffing with step s (s − 1 zeros between neighbours): (L − 1)·s + 1. */
+export function stuffedSize(len: number, step: number): number {
+  return (len - 1) * step + 1;
+}
+
+/**
+ * The whole memory as float32, made after the last allocation: growing the memory detaches a
+ * non-shared buffer, and an older view of a shared one does not reach the new pages.
+ */
+export function memF32(ctx: KernelContext): Float32Array {
+  return new Float32Array(ctx.heap.memory.buffer);
+}
+
+/**
+ * Writes the H x W plane at float index `src` into the ((H−1)·uh+1) x ((W−1)·uw+1) plane at `dst`,
+ * element (h, w) at (h·uh, w·uw) and zeros between them (uh = uw = 1: a plain copy).
+ */
+export function stuffPlane(m: Float32Array, src: number, dst: number, H: number, W: number, uh: number, uw: number): void {
+  if (uh === 1 && uw === 1) {
+    m.copyWithin(dst, src, src + H * W);
+    return;
+  }
+  const Ws = stuffedSize(W, uw);
+  m.fill(0, dst, dst + stuffedSize(H, uh) * Ws);
+  for (let h = 0; h < H; h++) {
+    const s = src + h * W;
+    const d = dst + h * uh * Ws;
+    if (uw === 1) m.copyWithin(d, s, s + W);
+    else for (let w = 0; w < W; w++) m[d + w * uw] = m[s + w]!;
+  }
+}
+
