@@ -107,11 +107,17 @@ test('an output kept on the heap outlives the arena reset until freed, and an op
     assert.equal(be.free(y), false, 'a second free is refused');
     assert.equal(be.free(want), false, 'an array the backend did not keep is not freed');
     assert.equal(be.free(z), true);
+    // The worker only crashes if it claims a tile: a job of many tiles, so it does within a few attempts.
+    const big = be.prepareConv(randn([64, 32, 3, 3], 4, 0.1), null, { ...same(1), bias: false });
+    const bigX = randn([1, 32, 40, 40], 5);
+    // Its plan and scratch space stay allocated after the first call: that call sets the baseline.
+    assert.equal(be.free(await be.conv(big, bigX, { keep: true })), true);
+    be.resetArena();
     let failure: Error | null = null;
     for (let attempt = 0; attempt < 20 && !failure; attempt++) {
       be.injectWorkerCrash(1);
       const before = be.bytesInUse;
-      await be.conv(h, x, { keep: true }).then(
+      await be.conv(big, bigX, { keep: true }).then(
         (r) => assert.equal(be.free(r), true),
         (e: Error) => (failure = e),
       );
