@@ -9,3 +9,4 @@ export { pool2d, pool2x2 } from './pool';
 export { linear } from './linear';
 export { affine, add } from './elementwise';
 export { moments, row_affine } from './norm';
+export { stats } from './stats';

@@ -1,4 +1,4 @@
-// The WebAssembly fast path's pooling, linear, matmul, batch norm and residual add against the
+// The WebAssembly fast path's pooling, linear, matmul, batch norm, residual add and moments against the
 // TypeScript reference on seeded inputs (ceil_mode, padding, dilation, divisor rules, odd sizes,
 // batch > 1), with NaN-filled outputs.
 import { test, after } from 'node:test';
@@ -10,6 +10,7 @@ import { matmul } from '../../kernels/src/ref/matmul';
 import { batchNorm } from '../../kernels/src/ref/batchNorm';
 import { binary } from '../../kernels/src/ref/binary';
 import { assertClose, backend, disposeAll, randn, relu } from './wasmHelpers';
+import { statsFromMoments, tensorStats } from '../../kernels/src/exec/stats';
 
 after(disposeAll);
 
@@ -110,4 +111,31 @@ test('batch norm (eval), residual add with ReLU and ReLU alone equal the referen
   assertClose('relu (NaN stays NaN)', await be.relu(x), relu(x));
   await assert.rejects(be.add(x, randn([2, 5, 6, 6], 7)), /same shape|one shape/);
   be.resetArena();
+});
+
+test('the moments pass gives the statistics tensorStats computes, and defers to it on NaN and Inf', async () => {
+  for (const cfg of [{ threads: 1, relaxed: false }, { threads: 2, relaxed: false, parallel: 'always' as const }]) {
+    const be = await backend(cfg);
+    for (const [k, n] of [1, 7, 33, 4096, 32768 + 5, 100003].entries()) {
+      const x = randn([n], 300 + k, 2);
+      if (k === 4) (x.data as Float32Array).forEach((v, i, d) => (d[i] = v + 1000));
+      const m = await be.moments(x);
+      const got = statsFromMoments(m)!;
+      const want = tensorStats(x);
+      assert.ok(got, `n=${n}: finite`);
+      assert.equal(got.min, want.min, `n=${n}: min`);
+      assert.equal(got.max, want.max, `n=${n}: max`);
+      assert.ok(Math.abs(got.mean - want.mean) <= 1e-6 * Math.max(1, Math.abs(want.mean)), `n=${n}: mean ${got.mean} vs ${want.mean}`);
+      if (n > 1) assert.ok(Math.abs(got.std - want.std) <= 1e-4 * want.std, `n=${n}: std ${got.std} vs ${want.std}`);
+      else assert.ok(Number.isNaN(got.std));
+      be.resetArena();
+    }
+    for (const bad of [NaN, Infinity, -Infinity]) {
+      const x = randn([5000], 9);
+      (x.data as Float32Array)[4321] = bad;
+      const m = await be.moments(x);
+      assert.equal(statsFromMoments(m), null, `${bad}: left to tensorStats`);
+      be.resetArena();
+    }
+  }
 });

@@ -1,5 +1,6 @@
 // The interface an op implementation set presents to the executor, and the reference backend (every op, plain TypeScript).
 import type { NDArray } from '../ndarray';
+import type { TensorStats } from './stats';
 import type { Graph, OpName, OpNode } from '../../../server/src/engine/graph/ir';
 import { REF_KERNELS } from '../ref/index';
 import type { RefKernel } from '../ref/types';
@@ -44,6 +45,11 @@ export interface Backend {
   owns?(value: NDArray): boolean;
   /** Frees an output `owns` claimed; the executor never uses it afterwards. */
   release?(value: NDArray): void;
+  /**
+   * The statistics of an output `owns` claimed, computed where it lives (detailed runs summarise
+   * every node); null leaves them to the executor (which also counts NaN/Inf exactly).
+   */
+  stats?(value: NDArray): Promise<TensorStats | null>;
   /** Called once when a run that reached its nodes ends; `complete` when every node ran (e.g. to drop stale per-layer preparation). */
   endRun?(complete: boolean): void;
 }

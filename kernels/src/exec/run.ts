@@ -142,6 +142,13 @@ export async function runGraph(graph: Graph, params: Map<string, NDArray>, input
 }
 
 /** The statistics of a node whose output was not measured ('outputs' detail): no NaN/Inf claimed, NaN figures. */
+/** Each output's statistics: by the backend that holds it where it offers them, else in JavaScript. */
+async function statsOf(backend: Backend, outs: readonly NDArray[]): Promise<TensorStats[]> {
+  const r: TensorStats[] = [];
+  for (const o of outs) r.push((backend.stats && backend.owns?.(o) ? await backend.stats(o) : null) ?? tensorStats(o));
+  return r;
+}
+
 function unmeasured(): TensorStats {
   return { mean: NaN, std: NaN, min: NaN, max: NaN, nan: 0, inf: 0 };
 }
@@ -292,7 +299,7 @@ async function runNodes(
       if (Array.isArray(outs)) mem.adopt(backend, outs);
       const wrong = checkOutputs(graph, node, outs);
       if (wrong) throw new Error(`the ${backend.name} kernel returned ${wrong}`);
-      stats = detailed || graph.outputs.some((v) => node.outputs.includes(v)) ? outs.map(tensorStats) : outs.map(unmeasured);
+      stats = detailed || graph.outputs.some((v) => node.outputs.includes(v)) ? await statsOf(backend, outs) : outs.map(unmeasured);
     } catch (e) {
       const why = e instanceof RangeError ? `ran out of memory (${e.message})` : e instanceof Error ? e.message : String(e);
       return stop('failed', `${describeNode(ref)} failed: ${why}`, ref);

@@ -43,7 +43,21 @@ export function tensorStats(a: NDArray): TensorStats {
     }
   }
   const mean = s / n;
-  const std = n > 1 ? Math.sqrt(Math.max(0, (q - s * mean) / (n - 1))) : NaN;
   if (nan) return { mean: NaN, std: NaN, min: NaN, max: NaN, nan, inf };
-  return { mean, std: inf ? NaN : std, min: lo, max: hi, nan, inf };
+  return { mean, std: inf ? NaN : stdOf(n, q - s * mean), min: lo, max: hi, nan, inf };
+}
+
+/**
+ * The statistics of n values from their mean, sum of squared deviations Σ(x − mean)², min and max
+ * (computed elsewhere, e.g. by the fast path's SIMD pass), or null when they are not finite: then
+ * some value was NaN or infinite, and tensorStats must count them.
+ */
+export function statsFromMoments(m: { n: number; mean: number; m2: number; min: number; max: number }): TensorStats | null {
+  if (m.n === 0 || !Number.isFinite(m.mean) || !Number.isFinite(m.m2)) return null;
+  return { mean: m.mean, std: stdOf(m.n, m.m2), min: m.min, max: m.max, nan: 0, inf: 0 };
+}
+
+/** torch.std's unbiased estimate from Σ(x − mean)² (NaN for one value, as torch gives). */
+function stdOf(n: number, m2: number): number {
+  return n > 1 ? Math.sqrt(Math.max(0, m2 / (n - 1))) : NaN;
 }

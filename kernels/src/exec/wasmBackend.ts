@@ -14,6 +14,7 @@ import { poolSupported } from '../wasm/pool2d';
 import { adaptiveAsPlain } from '../wasm/adaptivePool';
 import { asDepthColumns, asDepthSlices, asPooled3d, pool3dStages, pool3dSupported } from '../wasm/pool3d';
 import type { Backend, NodeContext } from './backend';
+import { statsFromMoments } from './stats';
 
 export interface WasmExecBackend extends Backend {
   /** Releases the packed weights of layers the last complete run did not use (an edit removed or changed them). */
@@ -333,6 +334,9 @@ export function wasmExecBackend(wb: WasmBackend): WasmExecBackend {
       }
     },
     owns: (value) => wb.holds(value),
+    async stats(value) {
+      return statsFromMoments(await wb.moments(value));
+    },
     release(value) {
       wb.free(value);
     },

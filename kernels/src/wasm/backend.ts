@@ -16,6 +16,7 @@ import { disposeConvTranspose, prepareConvTranspose, runConvTranspose, type Conv
 import { disposePoolPlans, runPool, type PoolPlans } from './pool2d';
 import { disposeLinear, prepareLinear, runLinear, runMatmul, type LinearHandle } from './linear';
 import { runAdd, runBatchNormEval, runRelu, type BatchNormEval } from './elementwise';
+import { runStats, type Moments } from './stats';
 import { runBatchNormTrain, runGroupNorm, runInstanceNorm, runLayerNorm, type BatchNormTrain, type InstanceNormParams, type NormAffine } from './norm';
 
 /** A layer with prepared (packed) weights. */
@@ -230,6 +231,15 @@ export class WasmBackend {
   /** Layer norm over the trailing dims of x that hold `len` elements (weight and bias: `len` values each). */
   layerNorm(x: NDArray, len: number, p: NormAffine, o: OpOptions = {}): Promise<NDArray> {
     return this.enqueue(o, () => runLayerNorm(this.ctx, x, len, p, o.relu ?? false));
+  }
+
+  /** Sum, sum of squares, min and max of x in one parallel pass (x is copied in when it lives elsewhere). */
+  moments(x: NDArray, o: Pick<OpOptions, 'signal'> = {}): Promise<Moments> {
+    let m: Moments | null = null;
+    return this.enqueue(o, async () => {
+      m = await runStats(this.ctx, x);
+      return x;
+    }).then(() => m!);
   }
 
   // ---------------------------------------------------------------- memory
