@@ -379,14 +379,18 @@ test('the fast path keeps activations in the kernels\' memory between its ops, f
   try {
     await wb.ready();
     assert.ok(wb.shared, 'Node has shared memory: the in-memory path is the one under test');
-    const backends = [wasmExecBackend(wb), referenceBackend];
+    const fast = wasmExecBackend(wb);
+    const backends = [fast, referenceBackend];
     const { graph, params } = resnetGraph(false);
     const values = prepareWeights(params, { seed: 3 }).values;
     const inputs = [randomInputs(graph, 1), randomInputs(graph, 2)];
     const want = await Promise.all(inputs.map((x) => runGraph(graph, values, x, { seed: 0 })));
-    // The first run packs the weights and sizes the scratch space: what stays in use afterwards is the baseline.
-    assert.equal((await runGraph(graph, values, inputs[0]!, { seed: 0, backends })).status, 'ok');
+    // The first run of each kind packs the weights (plain, and with the BatchNorms folded) and sizes
+    // the scratch space: what stays in use afterwards is the baseline, and nothing is packed again.
+    for (const detail of ['all', 'outputs'] as const) assert.equal((await runGraph(graph, values, inputs[0]!, { seed: 0, backends, detail })).status, 'ok');
     const baseline = wb.bytesInUse;
+    const packings = fast.packings;
+    assert.equal(packings, 2 * 6 + 1, 'six convs packed plain and folded, the fc once');
     // Inputs the ops had to copy into the memory: only the graph input; every op (adaptive_avg_pool
     // and the reshape before the fc included) read its producer's output in place.
     const xBytes = 2 * 3 * 8 * 8 * 4;
@@ -402,6 +406,7 @@ test('the fast path keeps activations in the kernels\' memory between its ops, f
       assert.equal(wb.uploadedBytes - uploaded, xBytes, `run ${run} (${detail}): bytes copied into the kernels' memory`);
       assert.equal(wb.bytesInUse, baseline, `run ${run} (${detail}): heap back to its baseline`);
       assert.equal(wb.keptCount, 0, `run ${run}: no activation left in the kernels' memory`);
+      assert.equal(fast.packings, packings, `run ${run} (${detail}): no weights packed again`);
       // Released after the last use: at most a few activations were alive at once, far below all of them.
       const peak = wb.peakBytesInUse - baseline;
       assert.ok(peak > 0 && peak < activationBytes(graph) / 2, `run ${run} (${detail}): peak ${peak} bytes of activations, all of them ${activationBytes(graph)}`);
@@ -443,7 +448,8 @@ test('a cancelled or failed run frees the activations it left in the kernels\' m
     const { graph, params } = resnetGraph(false);
     const values = prepareWeights(params, { seed: 6 }).values;
     const x = randomInputs(graph, 7);
-    assert.equal((await runGraph(graph, values, x, { seed: 0, backends })).status, 'ok');
+    // One complete run of each kind packs the weights both ways (plain and BatchNorm-folded).
+    for (const detail of ['all', 'outputs'] as const) assert.equal((await runGraph(graph, values, x, { seed: 0, backends, detail })).status, 'ok');
     const baseline = wb.bytesInUse;
     // Stop inside layer1, where the block's input (the skip connection) and the conv path are both alive.
     const at = graph.nodes.findIndex((n) => n.path === 'layer1.conv2');

@@ -354,8 +354,10 @@ test('the executor runs 3-D and transposed convs on the fast path (BatchNorm + R
     assert.equal(want.status, 'ok', want.message);
     const fast = wasmExecBackend(wb);
     const backends = [fast, referenceBackend];
-    assert.equal((await runGraph(graph, params, inputs, { seed: 0, backends })).status, 'ok');
+    // One complete run of each kind packs the weights both ways (plain, and BatchNorm-folded for fused runs).
+    for (const detail of ['all', 'outputs'] as const) assert.equal((await runGraph(graph, params, inputs, { seed: 0, backends, detail })).status, 'ok');
     const baseline = wb.bytesInUse;
+    const packings = fast.packings;
     for (const detail of ['all', 'outputs', 'all', 'outputs'] as const) {
       const seen = new Map<number, NDArray>();
       const r = await runGraph(graph, params, inputs, { seed: 0, backends, detail, onNode: (info) => seen.set(info.index, info.outputs[0]!) });
@@ -368,6 +370,7 @@ test('the executor runs 3-D and transposed convs on the fast path (BatchNorm + R
       assert.equal(fused, detail === 'outputs' ? 4 : 0, `${detail}: nodes fused`);
       assert.equal(wb.keptCount, 0, `${detail}: no activation left in the kernels' memory`);
       assert.equal(wb.bytesInUse, baseline, `${detail}: heap back to its baseline`);
+      assert.equal(fast.packings, packings, `${detail}: no weights packed again`);
     }
     assert.equal(fast.prepared, 3, 'the two transposed convs and the 3-D conv the fast path ran are packed');
   } finally {

@@ -21,6 +21,8 @@ export interface WasmExecBackend extends Backend {
   endRun(complete: boolean): void;
   /** Number of layers with packed weights held. */
   readonly prepared: number;
+  /** How many times weights were packed since the backend was made (tests: nothing is repacked needlessly). */
+  readonly packings: number;
 }
 
 interface Prepared {
@@ -29,6 +31,17 @@ interface Prepared {
   bias: NDArray | null;
   folded: readonly NDArray[];
   key: string;
+}
+
+/**
+ * A weight tensor's packings: one plain, one with the following BatchNorm folded in (fused runs).
+ * Both are kept while the layer exists, so alternating detailed and fused runs (the CLI's rerun on
+ * NaN, a panel that switches) does not repack the model every time.
+ */
+interface Layer {
+  plain: Prepared | null;
+  folded: Prepared | null;
+  /** The run generation that last used either. */
   used: number;
 }
 
@@ -75,21 +88,27 @@ function filled(C: number, v: number): NDArray {
  */
 export function wasmExecBackend(wb: WasmBackend): WasmExecBackend {
   const keep = wb.shared;
-  const layers = new Map<NDArray, Prepared>();
+  const layers = new Map<NDArray, Layer>();
+  let packings = 0;
   let generation = 0;
   let runStarted = false;
 
   const f32 = (g: Graph, v: number | undefined) => v !== undefined && g.values[v]?.dtype === 'float32';
 
   const prepare = (weight: NDArray, bias: NDArray | null, key: string, make: () => LayerHandle, folded: readonly NDArray[] = []): LayerHandle => {
-    const p = layers.get(weight);
-    if (p && p.bias === bias && p.key === key && p.folded.length === folded.length && p.folded.every((t, i) => t === folded[i])) {
-      p.used = generation;
-      return p.handle;
+    let layer = layers.get(weight);
+    if (!layer) {
+      layer = { plain: null, folded: null, used: generation };
+      layers.set(weight, layer);
     }
+    layer.used = generation;
+    const slot = folded.length > 0 ? 'folded' : 'plain';
+    const p = layer[slot];
+    if (p && p.bias === bias && p.key === key && p.folded.length === folded.length && p.folded.every((t, i) => t === folded[i])) return p.handle;
     if (p) wb.release(p.handle);
     const handle = make();
-    layers.set(weight, { handle, bias, folded, key, used: generation });
+    packings++;
+    layer[slot] = { handle, bias, folded, key };
     return handle;
   };
 
@@ -344,9 +363,9 @@ export function wasmExecBackend(wb: WasmBackend): WasmExecBackend {
       // A failed run may leave results of a fused chain that were never asked for (the executor released them).
       ahead.clear();
       if (complete && runStarted) {
-        for (const [w, p] of layers) {
-          if (p.used === generation) continue;
-          wb.release(p.handle);
+        for (const [w, layer] of layers) {
+          if (layer.used === generation) continue;
+          for (const p of [layer.plain, layer.folded]) if (p) wb.release(p.handle);
           layers.delete(w);
         }
       }
@@ -354,6 +373,9 @@ export function wasmExecBackend(wb: WasmBackend): WasmExecBackend {
     },
     get prepared() {
       return layers.size;
+    },
+    get packings() {
+      return packings;
     },
   };
   return api;
