@@ -75,8 +75,9 @@ function filled(C: number, v: number): NDArray {
 
 /**
  * Wraps a WasmBackend. Weights are packed once per weight tensor and reused while the executor hands
- * the same NDArray (weights.ts keeps parameter objects stable while a layer is unchanged); a changed
- * layer gets a new object, and the old packing is released after the next complete run.
+ * the same NDArray (weights.ts keeps parameter objects stable while a layer is unchanged), plain and,
+ * for fused runs, with the next BatchNorm folded in (both kept); a changed layer gets a new object,
+ * and the old packings are released after the next complete run.
  *
  * With a shared memory each op's output is a heap block in the kernels' memory (`keep`), handed to the
  * executor as a view: the next wasm op reads it in place, the executor copies it out only for another
