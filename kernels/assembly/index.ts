@@ -10,3 +10,4 @@ export { linear } from './linear';
 export { affine, add } from './elementwise';
 export { moments, row_affine } from './norm';
 export { stats } from './stats';
+export { activation, binary } from './activation';

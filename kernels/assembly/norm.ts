@@ -64,7 +64,8 @@ export function moments(params: usize, tile: i32, thread: i32): void {
 /**
  * Parallel job (layer norm): rows tile*C_W .. +C_W of C_N rows of C_H floats:
  * y = (x * s_r + t_r) * gamma[i] + beta[i] (+ ReLU), with (s_r, t_r) f32 pairs at C_SCALE_PTR
- * (s = 1/sqrt(var + eps), t = -mean * s) and gamma at C_W_PTR, beta at C_BIAS_PTR (0 = absent).
+ * (s = 1/sqrt(var + eps), t = -mean * s; 0 = s 1, t 0: broadcasting arithmetic with a vector) and
+ * gamma at C_W_PTR, beta at C_BIAS_PTR (0 = absent).
  */
 export function row_affine(params: usize, tile: i32, thread: i32): void {
   const rows = p32(params, C_N), per = p32(params, C_W), len = p32(params, C_H);
@@ -78,7 +79,7 @@ export function row_affine(params: usize, tile: i32, thread: i32): void {
   for (let r = r0; r < r1; r++) {
     const base = (<usize>r * <usize>len) << 2;
     const x = x0 + base, y = y0 + base;
-    const s = load<f32>(st + (<usize>r << 3)), t = load<f32>(st + (<usize>r << 3), 4);
+    const s: f32 = st ? load<f32>(st + (<usize>r << 3)) : 1, t: f32 = st ? load<f32>(st + (<usize>r << 3), 4) : 0;
     const sv = f32x4.splat(s), tv = f32x4.splat(t);
     let i = 0;
     for (; i + 4 <= len; i += 4) {

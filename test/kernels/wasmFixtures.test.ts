@@ -18,19 +18,26 @@ const { cases } = loadKernelFixtures();
 
 /**
  * Fewest fixture nodes of each op that must run on the fast path, so the test cannot pass by running
- * nothing there (the counts the fixtures held when this was written; no fixture adds two float
- * tensors of one shape, the only add the fast path takes). An op that `supports` starts accepting
- * later is run and counted without an entry here.
+ * nothing there (the counts the fixtures held when this was written; most binary fixtures mix
+ * dtypes or broadcast per pixel, which the fast path leaves to the reference). An op that
+ * `supports` starts accepting later is run and counted without an entry here.
  */
 const MIN_ON_WASM: Partial<Record<OpName, number>> = {
   conv: 19,
   conv_transpose: 6,
   max_pool: 8,
   avg_pool: 7,
+  adaptive_avg_pool: 1,
   linear: 4,
   matmul: 1,
-  batch_norm: 3,
-  unary: 2,
+  batch_norm: 10,
+  instance_norm: 6,
+  group_norm: 4,
+  layer_norm: 3,
+  unary: 18,
+  binary: 1,
+  cat: 1,
+  reshape: 2,
 };
 
 interface CaseGraph {

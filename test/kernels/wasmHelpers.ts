@@ -4,6 +4,8 @@ import { float32, type NDArray } from '../../kernels/src/ndarray';
 import { rng } from '../support/rng';
 import { createNodeBackend, type NodeBackendOptions } from '../../kernels/src/node/index';
 import type { WasmBackend } from '../../kernels/src/wasm/backend';
+import { runRef } from '../../kernels/src/ref/index';
+import type { Graph, OpName, OpNode } from '../../server/src/engine/graph/ir';
 
 export function randn(shape: readonly number[], seed: number, scale = 1): NDArray {
   const r = rng(seed);
@@ -78,4 +80,17 @@ export const CONFIGS: readonly NodeBackendOptions[] = [
 
 export function describeConfig(o: NodeBackendOptions): string {
   return `${o.relaxed ? 'relaxed SIMD' : 'SIMD128'}, ${o.threads} thread${o.threads === 1 ? '' : 's'}`;
+}
+
+/** One node over the given inputs as a graph, with its reference output (which also gives the output's shape and dtype). */
+export function nodeGraph(op: OpName, attrs: unknown, inputs: readonly NDArray[]): { graph: Graph; want: NDArray } {
+  const want = runRef(op, inputs, attrs as never)[0]!;
+  const node = { op, attrs, inputs: inputs.map((_, i) => i), outputs: [inputs.length], path: op, line: 1 } as OpNode;
+  const graph: Graph = {
+    values: [...inputs.map((x, i) => ({ id: i, shape: x.shape.slice(), dtype: x.dtype })), { id: inputs.length, shape: want.shape.slice(), dtype: want.dtype }],
+    nodes: [node],
+    inputs: inputs.map((_, i) => i),
+    outputs: [inputs.length],
+  };
+  return { graph, want };
 }

@@ -4,24 +4,11 @@
 // NaN propagation, unbatched inputs; 1 and 2 threads, both SIMD builds.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import type { NDArray } from '../../kernels/src/ndarray';
-import { runRef } from '../../kernels/src/ref/index';
 import { referenceBackend, runGraph, wasmExecBackend } from '../../kernels/src/exec/index';
 import type { AdaptiveAvgPoolAttrs, AdaptiveMaxPoolAttrs, AvgPoolAttrs, Graph, MaxPoolAttrs, OpName, OpNode } from '../../server/src/engine/graph/ir';
-import { assertClose, backend, CONFIGS, describeConfig, disposeAll, randn } from './wasmHelpers';
+import { assertClose, backend, CONFIGS, describeConfig, disposeAll, nodeGraph, randn } from './wasmHelpers';
 
 after(disposeAll);
-
-/** One node over one float input as a graph (output shape from the reference kernel). */
-function oneNode(op: OpName, attrs: unknown, x: NDArray): { graph: Graph; want: NDArray } {
-  const want = runRef(op, [x], attrs as never)[0]!;
-  const node = { op, attrs, inputs: [0], outputs: [1], path: op, line: 1 } as OpNode;
-  const graph: Graph = {
-    values: [{ id: 0, shape: x.shape.slice(), dtype: 'float32' }, { id: 1, shape: want.shape.slice(), dtype: want.dtype }],
-    nodes: [node], inputs: [0], outputs: [1],
-  };
-  return { graph, want };
-}
 
 const mp3 = (k: number[], s: number[], p: number[], d: number[], ceilMode: boolean): MaxPoolAttrs => ({ nd: 3, kernel: k, stride: s, padding: p, dilation: d, ceilMode, returnIndices: false });
 const ap3 = (k: number[], s: number[], p: number[], ceilMode: boolean, countIncludePad: boolean, divisorOverride: number | null = null): AvgPoolAttrs => ({ nd: 3, kernel: k, stride: s, padding: p, ceilMode, countIncludePad, divisorOverride });
@@ -53,7 +40,7 @@ for (const cfg of CONFIGS) {
     for (const [k, [name, op, attrs, shape]] of CASES.entries()) {
       const x = randn(shape, 200 + k, 3);
       if (op === 'max_pool') (x.data as Float32Array)[5] = NaN;
-      const { graph, want } = oneNode(op, attrs, x);
+      const { graph, want } = nodeGraph(op, attrs, [x]);
       assert.ok(fast.supports(graph.nodes[0]!, graph), `${name}: the fast path takes it`);
       for (const detail of ['all', 'outputs'] as const) {
         const r = await runGraph(graph, new Map(), [x], { seed: 0, backends: [fast, referenceBackend], detail });
@@ -69,7 +56,7 @@ for (const cfg of CONFIGS) {
 test('adaptive pools whose sizes do not divide, and 3-D pools with indices, stay on the reference', async () => {
   const wb = await backend({ threads: 1, relaxed: false });
   const fast = wasmExecBackend(wb);
-  const uneven = oneNode('adaptive_avg_pool', { nd: 2, outSize: [3, 3] }, randn([1, 2, 7, 7], 1)).graph;
+  const uneven = nodeGraph('adaptive_avg_pool', { nd: 2, outSize: [3, 3] }, [randn([1, 2, 7, 7], 1)]).graph;
   assert.equal(fast.supports(uneven.nodes[0]!, uneven), false);
   const withIndices = { op: 'max_pool', attrs: { ...mp3([2, 2, 2], [2, 2, 2], [0, 0, 0], [1, 1, 1], false), returnIndices: true }, inputs: [0], outputs: [1, 2], path: 'p', line: 1 } as OpNode;
   const g: Graph = { values: [{ id: 0, shape: [1, 1, 4, 4, 4], dtype: 'float32' }, { id: 1, shape: [1, 1, 2, 2, 2], dtype: 'float32' }, { id: 2, shape: [1, 1, 2, 2, 2], dtype: 'int64' }], nodes: [withIndices], inputs: [0], outputs: [1] };

@@ -1,7 +1,8 @@
 // The WebAssembly SIMD fast path as an executor backend: conv and transposed conv (1-D/2-D/3-D),
 // linear, matmul, max/avg pools (1-D/2-D/3-D; adaptive ones whose sizes divide), batch norm (eval
-// and train), instance/group/layer norm, reshape, same-shape add and ReLU; every other node falls
-// through to the next backend.
+// and train), instance/group/layer norm, the common activations, add/sub/mul/div where the
+// broadcast is per channel or over the last dims, cat and reshape; every other node falls through
+// to the next backend.
 import { numel, type NDArray } from '../ndarray';
 import type { AvgPoolAttrs, ConvAttrs, ConvTransposeAttrs, Graph, MaxPoolAttrs, OpNode } from '../../../server/src/engine/graph/ir';
 import type { LayerHandle, WasmBackend } from '../wasm/backend';
@@ -15,6 +16,8 @@ import { adaptiveAsPlain } from '../wasm/adaptivePool';
 import { asDepthColumns, asDepthSlices, asPooled3d, pool3dStages, pool3dSupported } from '../wasm/pool3d';
 import type { Backend, NodeContext } from './backend';
 import { statsFromMoments } from './stats';
+import { activationOf } from '../wasm/activation';
+import { broadcastPlan } from '../wasm/broadcast';
 
 export interface WasmExecBackend extends Backend {
   /** Releases the packed weights of layers the last complete run did not use (an edit removed or changed them). */
@@ -262,14 +265,26 @@ export function wasmExecBackend(wb: WasmBackend): WasmExecBackend {
         return fused(await wb.layerNorm(ins[0]!, numel(a.normalizedShape), p, { relu: chain.reluIndex >= 0, keep }), chain.reluIndex);
       }
       case 'binary': {
-        const chain = chainAfter(ctx, false);
-        return fused(await wb.add(ins[0]!, ins[1]!, { relu: chain.reluIndex >= 0, keep }), chain.reluIndex);
+        const a = node.attrs;
+        const [x, y] = [ins[0]!, ins[1]!];
+        const plan = broadcastPlan(a, x.shape, y.shape)!;
+        // Residual adds keep their kernel (ReLU fused); other same-shape arithmetic has no fused ReLU.
+        const residual = a.fn === 'add' && a.alpha === 1 && plan.kind === 'same';
+        const chain = residual || plan.kind !== 'same' ? chainAfter(ctx, false) : { reluIndex: -1 };
+        const relu = chain.reluIndex >= 0;
+        const y2 = residual ? await wb.add(x, y, { relu, keep }) : await wb.arithmetic(x, y, a, { relu, keep });
+        return fused(y2, chain.reluIndex);
       }
       case 'unary': {
+        const x = ins[0]!;
+        if (node.attrs.fn !== 'relu') return wb.activation(x, activationOf(node.attrs)!, { keep });
+        if (x.shape.length < 2) return wb.activation(x, activationOf({ fn: 'clamp', min: 0, max: null })!, { keep });
         // ReLU as the fast path's per-channel affine with scale 1 and shift 0 and its fused ReLU: x·1 + 0 is x exactly.
-        const C = ins[0]!.shape[1]!;
-        return wb.batchNormEval(ins[0]!, { mean: filled(C, 0), variance: filled(C, 1), weight: null, bias: null, eps: 0 }, { relu: true, keep });
+        const C = x.shape[1]!;
+        return wb.batchNormEval(x, { mean: filled(C, 0), variance: filled(C, 1), weight: null, bias: null, eps: 0 }, { relu: true, keep });
       }
+      case 'cat':
+        return wb.cat(ins, node.attrs.dim, { keep });
       default:
         throw new Error(`the wasm backend has no kernel for ${node.op}`);
     }
@@ -320,12 +335,16 @@ export function wasmExecBackend(wb: WasmBackend): WasmExecBackend {
           return k.length >= 1 && k.length <= s.length && k.every((d, j) => d === s[s.length - k.length + j]) && numel(k) >= 1;
         }
         case 'unary':
-          return node.attrs.fn === 'relu' && g.values[x!]!.shape.length >= 2;
+          return f32(g, node.outputs[0]) && (node.attrs.fn === 'relu' || activationOf(node.attrs) !== null);
         case 'binary': {
-          if (node.attrs.fn !== 'add' || node.attrs.alpha !== 1 || !f32(g, node.inputs[1])) return false;
-          const [a, b] = [g.values[x!]!.shape, g.values[node.inputs[1]!]!.shape];
-          return a.length === b.length && a.every((d, i) => d === b[i]);
+          // Float results of a float tensor and a float (or int64 constant) operand.
+          const other = g.values[node.inputs[1]!]!;
+          if (!f32(g, node.outputs[0]) || (other.dtype !== 'float32' && other.dtype !== 'int64')) return false;
+          const plan = broadcastPlan(node.attrs, g.values[x!]!.shape, other.shape);
+          return plan !== null && (other.dtype === 'float32' || plan.kind !== 'same');
         }
+        case 'cat':
+          return node.inputs.every((v) => f32(g, v));
         default:
           return false;
       }

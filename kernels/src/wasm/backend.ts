@@ -2,7 +2,7 @@
 // worker pool, prepare layers once (packed weights), and run ops one at a time on NDArrays whose
 // data lives in the kernels' memory (outputs are views into a per-run arena, or heap blocks the caller
 // frees with `free` when the op ran with `keep`).
-import type { AvgPoolAttrs, ConvAttrs, ConvTransposeAttrs, MaxPoolAttrs } from '../../../server/src/engine/graph/ir';
+import type { AvgPoolAttrs, BinaryAttrs, ConvAttrs, ConvTransposeAttrs, MaxPoolAttrs } from '../../../server/src/engine/graph/ir';
 import { numel, type NDArray } from '../ndarray';
 import { KernelPool, type JobFn } from '../pool/pool';
 import type { WorkerHost } from '../pool/host';
@@ -17,6 +17,9 @@ import { disposePoolPlans, runPool, type PoolPlans } from './pool2d';
 import { disposeLinear, prepareLinear, runLinear, runMatmul, type LinearHandle } from './linear';
 import { runAdd, runBatchNormEval, runRelu, type BatchNormEval } from './elementwise';
 import { runStats, type Moments } from './stats';
+import { runActivation, type Activation } from './activation';
+import { runBroadcast } from './broadcast';
+import { runCat } from './join';
 import { runBatchNormTrain, runGroupNorm, runInstanceNorm, runLayerNorm, type BatchNormTrain, type InstanceNormParams, type NormAffine } from './norm';
 
 /** A layer with prepared (packed) weights. */
@@ -210,6 +213,21 @@ export class WasmBackend {
       out.array.data.set(this.heap.f32(xPtr, x.data.length));
       return out.array;
     });
+  }
+
+  /** An element-wise activation (activationOf gives the code for a graph's unary node). */
+  activation(x: NDArray, act: Activation, o: Pick<OpOptions, 'signal' | 'keep'> = {}): Promise<NDArray> {
+    return this.enqueue(o, () => runActivation(this.ctx, x, act));
+  }
+
+  /** a op b (add, sub, mul, true div) where broadcastPlan finds a kernel for the two shapes; ReLU fuses except for same-shape operands. */
+  arithmetic(a: NDArray, b: NDArray, attrs: BinaryAttrs, o: OpOptions = {}): Promise<NDArray> {
+    return this.enqueue(o, () => runBroadcast(this.ctx, a, b, attrs, o.relu ?? false));
+  }
+
+  /** torch.cat along `dim` (inputs of one shape outside it). */
+  cat(xs: readonly NDArray[], dim: number, o: Pick<OpOptions, 'signal' | 'keep'> = {}): Promise<NDArray> {
+    return this.enqueue(o, async () => runCat(this.ctx, xs, dim));
   }
 
   // ---------------------------------------------------------------- normalisation with computed statistics

@@ -57,6 +57,25 @@ export const C_SHIFT_PTR = 42;
 export const C_MULT = 43;
 /** Dense GEMM: the output-channel blocks are split into this many parts, each a separate job. */
 export const C_NOCS = 44;
+/** Element-wise kernels: the function code and two f32 parameters (bit patterns). */
+export const C_EW_FN = 45;
+export const C_EW_A = 46;
+export const C_EW_B = 47;
+/** The activation kernel's function codes (C_EW_FN). */
+export const ACT_CLAMP = 0;
+export const ACT_LEAKY = 1;
+export const ACT_HARDSWISH = 2;
+export const ACT_HARDSIGMOID = 3;
+export const ACT_SIGMOID = 4;
+export const ACT_TANH = 5;
+export const ACT_SILU = 6;
+export const ACT_GELU = 7;
+export const ACT_GELU_TANH = 8;
+export const ACT_ELU = 9;
+/** The same-shape binary kernel's codes (C_EW_FN): a + alpha·b (sub is alpha < 0), a·b, a / b. */
+export const BIN_ADD = 0;
+export const BIN_MUL = 1;
+export const BIN_DIV = 2;
 export const C_SLOTS = 48;
 
 // ---- linear / matmul: Y[n, o] = sum_i X[n, i] * W[o, i] + b[o], batched over C_L_BATCH

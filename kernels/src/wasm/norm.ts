@@ -230,13 +230,35 @@ export async function runLayerNorm(ctx: KernelContext, x: NDArray, len: number, 
     pairs[2 * r] = s;
     pairs[2 * r + 1] = -st.mean[r]! * s;
   }
-  const out = ctx.output(x.shape);
+  return rowAffine(ctx, xPtr, x.shape, len, stPtr, gPtr, bPtr, relu);
+}
+
+/**
+ * y = x·g + h with g, h vectors over the trailing `len` elements of x (broadcasting arithmetic with a
+ * vector: a bias or scale over the last dims); g null = 1.
+ */
+export function runRowAffine(ctx: KernelContext, x: NDArray, len: number, g: Float32Array | null, h: Float32Array, relu: boolean): Promise<NDArray> {
+  const op = 'row_affine';
+  if (len < 1 || x.data.length % len !== 0 || h.length !== len || (g && g.length !== len)) throw new Error(`${op}: vectors of ${len} do not fit [${x.shape.join(', ')}]`);
+  const xPtr = ctx.input(x, op);
+  const gPtr = g ? ctx.arena.alloc(len * 4) : 0;
+  if (g) ctx.heap.f32(gPtr, len).set(g);
+  const hPtr = ctx.arena.alloc(len * 4);
+  ctx.heap.f32(hPtr, len).set(h);
+  return rowAffine(ctx, xPtr, x.shape, len, 0, gPtr, hPtr, relu);
+}
+
+/** The row_affine kernel over x (at xPtr) in rows of `len`: per-row pairs at stPtr (0: identity), vectors at gPtr/hPtr (0: absent). */
+async function rowAffine(ctx: KernelContext, xPtr: number, shape: readonly number[], len: number, stPtr: number, gPtr: number, hPtr: number, relu: boolean): Promise<NDArray> {
+  const rows = numel(shape) / len;
+  const out = ctx.output(shape);
+  if (rows === 0) return out.array;
   const params = ctx.params();
   try {
     const per = perTile(len);
     ctx.setSlots(params, {
       [S.C_N]: rows, [S.C_W]: per, [S.C_H]: len, [S.C_X_PTR]: xPtr, [S.C_OUT_PTR]: out.ptr, [S.C_SCALE_PTR]: stPtr,
-      [S.C_W_PTR]: gPtr, [S.C_BIAS_PTR]: bPtr, [S.C_RELU]: relu ? 1 : 0,
+      [S.C_W_PTR]: gPtr, [S.C_BIAS_PTR]: hPtr, [S.C_RELU]: relu ? 1 : 0,
     });
     await ctx.run('row_affine', params, Math.ceil(rows / per), `${rows}x${len}`);
   } finally {

@@ -1,0 +1,127 @@
+// Activations, broadcasting arithmetic and cat on the fast path, run through the executor backend
+// against the TypeScript reference on seeded inputs: every activation the kernel has (NaN, large
+// magnitudes, sizes that are not a multiple of 4), the broadcast patterns in both operand orders
+// (same shape, per (sample, channel), scalars, vectors over the last dims), cat along every dim;
+// 1 and 2 threads, both SIMD builds. What the fast path refuses stays on the reference.
+import { test, after } from 'node:test';
+import assert from 'node:assert/strict';
+import type { NDArray } from '../../kernels/src/ndarray';
+import { referenceBackend, runGraph, wasmExecBackend } from '../../kernels/src/exec/index';
+import type { BinaryAttrs, OpName, UnaryAttrs } from '../../server/src/engine/graph/ir';
+import { assertClose, backend, CONFIGS, describeConfig, disposeAll, nodeGraph, randn } from './wasmHelpers';
+
+after(disposeAll);
+
+const UNARY: UnaryAttrs[] = [
+  { fn: 'relu' },
+  { fn: 'relu6' },
+  { fn: 'hardtanh', min: -0.5, max: 2 },
+  { fn: 'clamp', min: -1, max: null },
+  { fn: 'clamp', min: null, max: 0.3 },
+  { fn: 'clamp', min: 1, max: -1 },
+  { fn: 'leaky_relu', negativeSlope: 0.2 },
+  { fn: 'hardswish' },
+  { fn: 'hardsigmoid' },
+  { fn: 'sigmoid' },
+  { fn: 'tanh' },
+  { fn: 'silu' },
+  { fn: 'gelu', approximate: 'none' },
+  { fn: 'gelu', approximate: 'tanh' },
+  { fn: 'elu', alpha: 1.3 },
+  { fn: 'selu' },
+];
+
+const f32 = (shape: number[], seed: number, scale = 3): NDArray => randn(shape, seed, scale);
+const i64 = (v: number): NDArray => ({ shape: [], dtype: 'int64', data: new Float64Array([v]) });
+const add = (alpha = 1): BinaryAttrs => ({ fn: 'add', alpha });
+const sub = (alpha = 1): BinaryAttrs => ({ fn: 'sub', alpha });
+const mul: BinaryAttrs = { fn: 'mul' };
+const div: BinaryAttrs = { fn: 'div', rounding: 'none' };
+
+/** [name, op, attrs, inputs]: every one must run on the fast path. */
+function cases(): Array<[string, OpName, unknown, NDArray[]]> {
+  const c: Array<[string, OpName, unknown, NDArray[]]> = [];
+  for (const [k, u] of UNARY.entries()) {
+    // Wide range (exp's saturation, tanh near ±1), NaN, and 4n+3 elements (the vector tail).
+    const x = f32([2, 3, 7, 9], 10 + k, 12);
+    (x.data as Float32Array)[4] = NaN;
+    (x.data as Float32Array)[5] = 95;
+    (x.data as Float32Array)[6] = -95;
+    (x.data as Float32Array)[7] = 1e-3;
+    c.push([`${u.fn} ${JSON.stringify(u)}`, 'unary', u, [x]]);
+  }
+  c.push(['relu on a vector', 'unary', { fn: 'relu' }, [f32([13], 1)]]);
+  const X = f32([2, 6, 5, 7], 30);
+  for (const [name, attrs] of [['add', add()], ['add alpha 0.5', add(0.5)], ['sub', sub()], ['sub alpha 2', sub(2)], ['mul', mul], ['div', div]] as const) {
+    c.push([`${name}: same shape`, 'binary', attrs, [X, f32([2, 6, 5, 7], 31)]]);
+    c.push([`${name}: [N, C, 1, 1] gate`, 'binary', attrs, [X, f32([2, 6, 1, 1], 32, 1.5)]]);
+    c.push([`${name}: [1, C, 1, 1] bias`, 'binary', attrs, [X, f32([1, 6, 1, 1], 33)]]);
+    c.push([`${name}: [C, 1, 1]`, 'binary', attrs, [X, f32([6, 1, 1], 34)]]);
+    c.push([`${name}: 0-d float`, 'binary', attrs, [X, f32([], 35)]]);
+    c.push([`${name}: int64 constant`, 'binary', attrs, [X, i64(3)]]);
+    c.push([`${name}: vector over the last dim`, 'binary', attrs, [f32([2, 9, 12], 36), f32([12], 37)]]);
+    c.push([`${name}: [H, W] over the last two dims`, 'binary', attrs, [X, f32([5, 7], 38)]]);
+    if (name !== 'div') {
+      c.push([`${name}: small operand first (plane)`, 'binary', attrs, [f32([1, 6, 1, 1], 39), X]]);
+      c.push([`${name}: small operand first (row)`, 'binary', attrs, [f32([7], 40), X]]);
+    }
+  }
+  const parts = [f32([2, 3, 4, 5], 50), f32([2, 2, 4, 5], 51), f32([2, 5, 4, 5], 52)];
+  c.push(['cat dim 1 (channels)', 'cat', { dim: 1 }, parts]);
+  c.push(['cat dim 0', 'cat', { dim: 0 }, [f32([1, 3, 4], 53), f32([2, 3, 4], 54)]]);
+  c.push(['cat dim 2', 'cat', { dim: 2 }, [f32([2, 3, 4, 5], 55), f32([2, 3, 1, 5], 56)]]);
+  c.push(['cat last dim', 'cat', { dim: 3 }, [f32([2, 3, 4, 5], 57), f32([2, 3, 4, 2], 58), f32([2, 3, 4, 7], 59)]]);
+  c.push(['cat of one', 'cat', { dim: 1 }, [f32([1, 4, 3], 60)]]);
+  return c;
+}
+
+for (const cfg of CONFIGS) {
+  test(`activations, broadcasting arithmetic and cat on the fast path equal the reference (${describeConfig(cfg)})`, async () => {
+    const wb = await backend(cfg);
+    const fast = wasmExecBackend(wb);
+    for (const [name, op, attrs, inputs] of cases()) {
+      const { graph, want } = nodeGraph(op, attrs, inputs);
+      assert.ok(fast.supports(graph.nodes[0]!, graph), `${name}: the fast path takes it`);
+      for (const detail of ['all', 'outputs'] as const) {
+        const r = await runGraph(graph, new Map(), inputs, { seed: 0, backends: [fast, referenceBackend], detail });
+        assert.equal(r.status, 'ok', `${name}: ${r.message}`);
+        assert.equal(r.nodes[0]!.backend, 'wasm', name);
+        assertClose(`${name} (${detail})`, r.outputs[0]!, want);
+        assert.equal(wb.keptCount, 0, `${name}: nothing left in the kernels' memory`);
+      }
+    }
+  });
+}
+
+test('arithmetic the kernels do not cover stays on the reference', async () => {
+  const fast = wasmExecBackend(await backend({ threads: 1, relaxed: false }));
+  const X = f32([2, 6, 5, 7], 1);
+  const refused: Array<[string, OpName, unknown, NDArray[]]> = [
+    ['a scalar divided by a tensor', 'binary', div, [f32([1, 6, 1, 1], 2), X]],
+    ['a per-pixel mask [N, 1, H, W]', 'binary', mul, [X, f32([2, 1, 5, 7], 3)]],
+    ['floor division', 'binary', { fn: 'div', rounding: 'floor' }, [X, f32([2, 6, 5, 7], 4)]],
+    ['maximum', 'binary', { fn: 'maximum' }, [X, f32([2, 6, 5, 7], 5)]],
+    ['a function without a kernel', 'unary', { fn: 'mish' }, [X]],
+  ];
+  for (const [name, op, attrs, inputs] of refused) {
+    const { graph } = nodeGraph(op, attrs, inputs);
+    assert.equal(fast.supports(graph.nodes[0]!, graph), false, name);
+  }
+});
+
+test('a fused ReLU after a gate or a bias add runs in the same kernel', async () => {
+  const wb = await backend({ threads: 1, relaxed: false });
+  const fast = wasmExecBackend(wb);
+  const x = f32([1, 4, 6, 6], 70);
+  const gate = f32([1, 4, 1, 1], 71);
+  const { graph, want } = nodeGraph('binary', mul, [x, gate]);
+  // Append a ReLU node reading the product.
+  graph.values.push({ id: 3, shape: want.shape.slice(), dtype: 'float32' });
+  graph.nodes.push({ op: 'unary', attrs: { fn: 'relu' }, inputs: [2], outputs: [3], path: 'relu', line: 2 });
+  graph.outputs = [3];
+  const r = await runGraph(graph, new Map(), [x, gate], { seed: 0, backends: [fast, referenceBackend], detail: 'outputs' });
+  assert.equal(r.status, 'ok', r.message);
+  const relu = Float32Array.from(want.data as Float32Array, (v) => Math.max(v, 0));
+  assertClose('gate + ReLU', r.outputs[0]!, { shape: want.shape, dtype: 'float32', data: relu });
+  assert.equal(r.nodes[1]!.backend, 'wasm');
+});
