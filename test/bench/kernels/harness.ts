@@ -13,7 +13,7 @@ import type { Engine } from './engine';
 import { AGREEMENT_TOLERANCE, DEFAULT_TIMING, relativeDiff, sampleRuns, sliceOf, summarize, type Slice, type TimingOptions } from './measure';
 import { CHILD_FLAG, EngineChild, serveEngineChild } from './engineChild';
 import { onnxWasmEngine } from './onnxEngine';
-import { ORT, SHAPELENS, SHAPELENS_RELAXED, TFJS, jsonReport, markdownTable, type Cell, type Row } from './report';
+import { ORT, SHAPELENS, SHAPELENS_RELAXED, TFJS, jsonReport, markdownTable, targetSummary, type Cell, type Row } from './report';
 import { shapelensEngine } from './shapelensEngine';
 import { isPeakWorker, measurePeaks, servePeakWorker } from './peak';
 import { tfjsWasmEngine } from './tfjsEngine';
@@ -167,6 +167,9 @@ async function main(): Promise<void> {
 
   console.log('');
   console.log(markdownTable(rows, peaks));
+  console.log('');
+  console.log('Against the targets (same run):');
+  console.log(targetSummary(rows, peaks));
   console.log('');
   console.log(
     `MMAC: multiply-accumulates of the convs and linear layers; GFLOP/s = 2·MAC / median time; "pk" = % of the WASM peak at that thread count ` +

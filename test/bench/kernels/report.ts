@@ -102,3 +102,41 @@ export function jsonReport(rows: readonly Row[], peaks: readonly Peak[], env: Re
     })),
   };
 }
+
+/**
+ * The issue's speed targets read off this run, each by the run's medians and by its best times: on
+ * a shared machine the medians carry other processes' load (the peak itself is a best), the best
+ * times show what the kernels do on a quiet core. Workloads missing from a partial run are skipped.
+ */
+export function targetSummary(rows: readonly Row[], peaks: readonly Peak[]): string {
+  const cell = (id: string, engine: string, threads: number) => rows.find((r) => r.workload === id)?.cells.find((c) => c.engine === engine && c.threads === threads)?.timing;
+  const macsOf = (id: string) => rows.find((r) => r.workload === id)?.macs ?? 0;
+  const both = (f: (t: 'medianMs' | 'minMs') => number | undefined, fmt: (v: number) => string) => {
+    const [m, b] = [f('medianMs'), f('minMs')];
+    return m === undefined || b === undefined ? 'n/a' : `${fmt(m)} (best times: ${fmt(b)})`;
+  };
+  const x = (v: number) => `${v.toFixed(2)}x`;
+  const lines: string[] = [];
+  const peak1 = peaks.find((p) => p.threads === 1 && !p.label.startsWith('relaxed'))?.gflops;
+  for (const id of ['conv3x3-64-56', 'conv3x3-128-28']) {
+    if (!rows.some((r) => r.workload === id)) continue;
+    lines.push(`- ${id}: ${both((t) => { const c = cell(id, SHAPELENS, 1); return c && peak1 ? (100 * gflops(macsOf(id), c[t])) / peak1 : undefined; }, (v) => `${v.toFixed(0)}%`)} of the SIMD128 peak (target ≥ 75%); ` +
+      `relaxed ÷ SIMD128 ${both((t) => { const [a, b] = [cell(id, SHAPELENS, 1), cell(id, SHAPELENS_RELAXED, 1)]; return a && b ? a[t] / b[t] : undefined; }, x)} (target ≥ 1.3x)`);
+  }
+  if (rows.some((r) => r.workload === 'resnet18')) {
+    for (const engine of [SHAPELENS, SHAPELENS_RELAXED]) {
+      lines.push(`- resnet18, ${engine}: 1 thread ${both((t) => cell('resnet18', engine, 1)?.[t], (v) => `${v.toFixed(1)} ms`)}, ` +
+        `2 threads ${both((t) => cell('resnet18', engine, 2)?.[t], (v) => `${v.toFixed(1)} ms`)}, ` +
+        `speed-up ${both((t) => { const [a, b] = [cell('resnet18', engine, 1), cell('resnet18', engine, 2)]; return a && b ? a[t] / b[t] : undefined; }, x)} (targets < 180 ms, < 110 ms, ≥ 1.7x)`);
+    }
+  }
+  for (const r of rows) {
+    for (const threads of [1, 2]) {
+      const mine = cell(r.workload, SHAPELENS, threads);
+      const others = [cell(r.workload, ORT, threads), cell(r.workload, TFJS, 1)].filter((t) => t !== undefined);
+      if (!mine || others.length === 0) continue;
+      lines.push(`- ${r.workload}, ${threads} thread(s): ${SHAPELENS} (SIMD128) over the faster runtime ${both((t) => Math.min(...others.map((o) => o![t])) / mine[t], x)}`);
+    }
+  }
+  return lines.join('\n');
+}
