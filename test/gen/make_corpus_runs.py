@@ -30,7 +30,7 @@ CASES = [
     'gn_in_28x36', 'rw_edsr_x4_20', 'rw_wavenet_small_300', 'flatten_forms_16', 'adaptive2d_40x24',
     'adaptive3d_6x16x16', 'pool3d_9x21x17', 'bn1d3d_two_inputs', 'reuse_steps1_48', 'tied_16',
     'unet_bilinear_60x44', 'mobilenetv2_w035_96', 'deeplab_nopool_64x48',
-    'rw_gru_cls_20', 'paramtricks_24x20',
+    'rw_gru_cls_20', 'paramtricks_24x20', 'cells_stack_5x4', 'cells_unbatched_6', 'lstm_nobias_2x5',
 ]
 
 def make(case_id):

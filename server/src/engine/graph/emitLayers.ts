@@ -5,7 +5,7 @@ import { PyList, PyTuple, isNumber, numVal } from '../interp/values';
 import { Tensor } from '../torch/tensor';
 import { samePadding } from '../torch/window';
 import type { GraphRecorder } from './recorder';
-import type { UnaryAttrs } from './ir';
+import type { RnnAttrs, UnaryAttrs } from './ir';
 
 const attr = (m: PyObject, name: string): Value | undefined => m.attrs.get(name);
 function num(m: PyObject, name: string, dflt: number): number {
@@ -188,6 +188,7 @@ export function emitLayer(g: GraphRecorder, self: PyObject, a: CallArgs, out: Va
   }
   if (cls === 'Embedding') return g.node('embedding', [x, p('weight')!], {}, [y], site, cls);
   if (cls === 'RNN' || cls === 'LSTM' || cls === 'GRU') return emitRecurrent(g, self, cls, a, x, out);
+  if (cls === 'RNNCell' || cls === 'LSTMCell' || cls === 'GRUCell') return emitCell(g, self, cls, a, x, out);
   if (cls === 'PReLU') return g.node('prelu', [x, p('weight')!], {}, [y], site, cls);
   if (cls === 'Flatten' || cls === 'Unflatten') return g.node('reshape', [x], { shape: y.shape as number[] }, [y], site, cls);
   if (cls === 'Identity') return g.alias(y, x);
@@ -226,6 +227,29 @@ export function emitLayer(g: GraphRecorder, self: PyObject, a: CallArgs, out: Va
 }
 
 /**
+ * The rnn mode of a recurrent layer or cell (RNN's nonlinearity picks tanh or relu) and its initial
+ * state: hx positionally or by keyword, an LSTM's the pair (h0, c0); null (recorded as missing) when
+ * either is something the rnn op does not take.
+ */
+function modeAndState(g: GraphRecorder, self: PyObject, cls: string, a: CallArgs): { mode: RnnAttrs['mode']; initial: Tensor[] } | null {
+  const nonlin = attr(self, 'nonlinearity');
+  const kind = cls.replace(/Cell$/, '');
+  const mode = kind === 'LSTM' ? 'lstm' : kind === 'GRU' ? 'gru' : nonlin === 'relu' ? 'rnn_relu' : nonlin === undefined || nonlin === null || nonlin === 'tanh' ? 'rnn_tanh' : null;
+  if (!mode) {
+    g.miss(`${cls} (nonlinearity '${String(nonlin)}')`, a.site);
+    return null;
+  }
+  const hx = a.pos[1] ?? a.kw.get('hx');
+  if (hx instanceof Tensor && mode !== 'lstm') return { mode, initial: [hx] };
+  if (mode === 'lstm' && (hx instanceof PyTuple || hx instanceof PyList) && hx.items.length === 2 && hx.items.every((t) => t instanceof Tensor)) return { mode, initial: hx.items as Tensor[] };
+  if (hx !== undefined && hx !== null) {
+    g.miss(`${cls} (an initial state that is not ${mode === 'lstm' ? 'a pair of tensors' : 'a tensor'})`, a.site);
+    return null;
+  }
+  return { mode, initial: [] };
+}
+
+/**
  * nn.RNN/LSTM/GRU: one rnn node. The shape rule returns (output, h_n) or (output, (h_n, c_n)); those very
  * tensors become the node's outputs, so `out, (h, c) = self.lstm(x)` and `h[-1]` read them.
  */
@@ -239,17 +263,13 @@ function emitRecurrent(g: GraphRecorder, self: PyObject, cls: 'RNN' | 'LSTM' | '
   const numLayers = num(self, 'num_layers', 1);
   const dropout = num(self, 'dropout', 0);
   if (st.training && dropout > 0 && numLayers > 1) return g.miss(`${cls} in training mode with dropout=${dropout}`, site);
-  const nonlin = attr(self, 'nonlinearity');
-  const mode = cls === 'LSTM' ? 'lstm' : cls === 'GRU' ? 'gru' : nonlin === 'relu' ? 'rnn_relu' : nonlin === undefined || nonlin === null || nonlin === 'tanh' ? 'rnn_tanh' : null;
-  if (!mode) return g.miss(`${cls} (nonlinearity '${String(nonlin)}')`, site);
-  // The initial state: hx positionally or by keyword; an LSTM's is the pair (h0, c0).
-  const hx = a.pos[1] ?? a.kw.get('hx');
-  let initial: Tensor[] = [];
-  if (hx instanceof Tensor && mode !== 'lstm') initial = [hx];
-  else if (mode === 'lstm' && (hx instanceof PyTuple || hx instanceof PyList) && hx.items.length === 2 && hx.items.every((t) => t instanceof Tensor)) initial = hx.items as Tensor[];
-  else if (hx !== undefined && hx !== null) return g.miss(`${cls} (an initial state that is not ${mode === 'lstm' ? 'a pair of tensors' : 'a tensor'})`, site);
+  const mi = modeAndState(g, self, cls, a);
+  if (!mi) return;
+  const { mode, initial } = mi;
   const bidirectional = flag(self, 'bidirectional', false);
-  const bias = flag(self, 'bias', true);
+  // A constructor's `bias` is never kept as an attribute (on most layers it names the parameter):
+  // the layer registers bias_ih_l0 exactly when it has biases.
+  const bias = !!st.params.get('bias_ih_l0');
   const projSize = mode === 'lstm' ? num(self, 'proj_size', 0) : 0;
   const weights: Tensor[] = [];
   for (let l = 0; l < numLayers; l++) {
@@ -264,6 +284,44 @@ function emitRecurrent(g: GraphRecorder, self: PyObject, cls: 'RNN' | 'LSTM' | '
   }
   const attrs = { mode, inputSize: num(self, 'input_size', x.shape[x.rank - 1] as number), hiddenSize: num(self, 'hidden_size', 0), numLayers, bidirectional, batchFirst: flag(self, 'batch_first', false), bias, projSize, initialState: initial.length > 0 } as const;
   g.node('rnn', [x, ...initial, ...weights], attrs, [y, ...(states as Tensor[])], site, cls);
+}
+
+/**
+ * nn.RNNCell/LSTMCell/GRUCell: one step of a one-layer rnn node. x [N, in] (unbatched [in]) becomes a
+ * sequence of one step [1, N, in] ([1, in]), hx [N, H] the initial state [1, N, H] ([1, H]); the
+ * node's h_n (and c_n) reshaped back are the tensors the cell returned.
+ */
+function emitCell(g: GraphRecorder, self: PyObject, cls: 'RNNCell' | 'LSTMCell' | 'GRUCell', a: CallArgs, x: Tensor, out: Value): void {
+  const site = a.site;
+  const st = self.module!;
+  const returned = out instanceof Tensor ? [out] : out instanceof PyTuple ? out.items : [];
+  if (!returned.length || !returned.every((t): t is Tensor => t instanceof Tensor)) return g.miss(cls, site);
+  const mi = modeAndState(g, self, cls, a);
+  if (!mi) return;
+  const { mode, initial } = mi;
+  // The layer registers bias_ih/bias_hh exactly when it has biases.
+  const bias = !!st.params.get('bias_ih');
+  const weights: Tensor[] = [];
+  for (const name of ['weight_ih', 'weight_hh', ...(bias ? ['bias_ih', 'bias_hh'] : [])]) {
+    const w = st.params.get(name);
+    if (!w) return g.miss(`${cls} (parameter ${name} is missing)`, site);
+    weights.push(w);
+  }
+  if (!x.shape.every((d) => typeof d === 'number')) return g.miss(`${cls} on a symbolic shape`, site);
+  const hiddenSize = num(self, 'hidden_size', 0);
+  // One step of a sequence: a leading dim of 1 on the input and on every state.
+  const step = (t: Tensor): Tensor => {
+    const s = new Tensor([1, ...(t.shape as number[])], t.dtype);
+    g.node('reshape', [t], { shape: s.shape as number[] }, [s], site, cls);
+    return s;
+  };
+  const xs = step(x);
+  const states0 = initial.map(step);
+  const y = new Tensor([1, ...(returned[0]!.shape as number[])], 'float32');
+  const finals = returned.map((t) => new Tensor([1, ...(t.shape as number[])], 'float32'));
+  const attrs = { mode, inputSize: num(self, 'input_size', x.shape[x.rank - 1] as number), hiddenSize, numLayers: 1, bidirectional: false, batchFirst: false, bias, projSize: 0, initialState: states0.length > 0 } as const;
+  g.node('rnn', [xs, ...states0, ...weights], attrs, [y, ...finals], site, cls);
+  returned.forEach((t, k) => g.node('reshape', [finals[k]!], { shape: t.shape as number[] }, [t], site, cls));
 }
 
 /** F.pad's flat (last dim first) pair list as per-dim before/after amounts for a tensor of `rank` dims. */

@@ -320,7 +320,8 @@ export interface EinsumAttrs {
  * lstm rows i, f, g, o: c' = σ(f)⊙c + σ(i)⊙tanh(g), h' = σ(o)⊙tanh(c'), then h' = W_hr h' with projSize;
  * gru rows r, z, n: n = tanh(W_in x + b_in + σ(r)⊙(W_hn h + b_hn)), h' = (1 − σ(z))⊙n + σ(z)⊙h.
  * The reverse direction reads the sequence from its last step to its first; its output at step t is
- * its state after reading step t.
+ * its state after reading step t. nn.RNNCell/LSTMCell/GRUCell record a one-step, one-layer node
+ * between reshapes (x [N, in] as [1, N, in], hx as [1, N, H]; h_n back as the cell's [N, H]).
  */
 export interface RnnAttrs {
   /** nn.RNN's nonlinearity picks rnn_tanh or rnn_relu. */

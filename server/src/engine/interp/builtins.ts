@@ -1,10 +1,11 @@
 // Python's built-in functions and types, as far as model code uses them (range, len, zip, isinstance, super, ...).
-import { Sym } from '../torch/dim';
+import { Sym, dimStr } from '../torch/dim';
 import { PyRaise, raise } from './errors';
 import { binop, pyEquals, truthy, compare } from './operators';
 import {
   BoundMethod, Builtin, PyClass, PyDict, PyExceptionValue, PyFloat, PyFunction, PyList, PyObject, PyRange, PySet, PyTuple,
   SuperProxy, Unknown, isInt, isNumber, numVal, repr, typeName, type CallArgs, type Value, PySlice, Namespace,
+  SymbolicRange,
 } from './values';
 import { Tensor } from '../torch/tensor';
 import type { Interp } from './interpreter';
@@ -79,6 +80,9 @@ export function makeBuiltins(ip: Interp): Map<string, Value> {
     const n = a.pos.map((x) => (isInt(x) ? Number(x) : NaN));
     if (n.some((x) => Number.isNaN(x))) {
       if (a.pos.some((x) => x instanceof Unknown || x instanceof Tensor)) return new Unknown('range() of an unknown value');
+      // A loop over time steps of a declared [T, ...] input: its count is a symbol, not an error.
+      const sym = a.pos.find((x): x is Sym => x instanceof Sym);
+      if (sym) return new SymbolicRange(`range() over the symbolic size ${dimStr(sym)}`, a.pos.length > 1 && isInt(a.pos[0]!) ? Number(a.pos[0]) : 0);
       raise('TypeError', `'${typeName(a.pos.find((x) => !isInt(x))!)}' object cannot be interpreted as an integer`, a.site, 'type-error');
     }
     if (n.length === 1) return new PyRange(0, n[0]!, 1);

@@ -5,7 +5,7 @@ import { Scope } from './scope';
 import { BudgetExceeded, PyRaise, raise, type Fix } from './errors';
 import {
   BoundMethod, Builtin, Namespace, PyClass, PyDict, PyExceptionValue, PyFloat, PyFunction, PyList, PyObject, PyRange,
-  PySet, PySlice, PyTuple, SuperProxy, Unknown, repr, typeName, type CallArgs, type Value,
+  PySet, PySlice, PyTuple, SuperProxy, SymbolicRange, Unknown, repr, typeName, type CallArgs, type Value,
 } from './values';
 import { binop, compare, truthy, unaryop } from './operators';
 import { getItem, setItem, delItem } from './items';
@@ -584,6 +584,10 @@ export class Interp {
       if (n > 100_000) throw new BudgetExceeded(`iterating over ${n} tensor rows is too long to trace`, r);
       if (v.data && v.rank === 1) return v.data.map((x) => dataTensor([x], v.dtype, true));
       return Array.from({ length: n }, () => new Tensor(v.shape.slice(1), v.dtype, v.tags.slice(1), v.dep));
+    }
+    if (v instanceof SymbolicRange) {
+      this.report(r, 'information', 'symbolic-loop', `This loop runs over ${v.reason.replace(/^range\(\) over /, '')}: ShapeLens traced one pass of it (index ${v.start}); shapes that change from pass to pass are not followed`);
+      return [v.start];
     }
     if (v instanceof Unknown) {
       this.report(r, 'information', 'unknown-iterable', `ShapeLens cannot iterate over this value (${v.reason}); the loop was skipped`);

@@ -66,6 +66,17 @@ export class Unknown {
   constructor(readonly reason: string) {}
 }
 
+/**
+ * range() whose count is a symbolic size (the time steps of a declared [T, N, F] input). Unknown
+ * everywhere but in a for loop, which runs the body once with the first index: the shapes a step
+ * carries (an RNN's state) are those of every step, and skipping the loop would leave its results unset.
+ */
+export class SymbolicRange extends Unknown {
+  constructor(reason: string, readonly start: number) {
+    super(reason);
+  }
+}
+
 /** `syntax`: the call's argument expressions when it was written in the file (for quick fixes). */
 export type CallArgs = { pos: Value[]; kw: Map<string, Value>; site: Range; syntax?: import('../syntax/ast').Arg[] };
 

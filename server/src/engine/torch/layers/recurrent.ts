@@ -1,6 +1,7 @@
 // Recurrent and attention layers CNN code mixes in (CRNN text readers, audio heads): nn.RNN, nn.LSTM,
-// nn.GRU and nn.MultiheadAttention, with PyTorch's parameter layout and output tuples.
-import { PyTuple, type PyClass, type Value } from '../../interp/values';
+// nn.GRU, their single-step cells nn.RNNCell, nn.LSTMCell, nn.GRUCell, and nn.MultiheadAttention, with
+// PyTorch's parameter layout and output tuples.
+import { PyList, PyTuple, type PyClass, type Value } from '../../interp/values';
 import type { Interp } from '../../interp/interpreter';
 import { bool, int, str } from '../args';
 import { Tensor, globalize, shapeStr, spatialOf } from '../tensor';
@@ -68,6 +69,8 @@ export function defineRecurrent(ip: Interp, base: PyClass, out: Map<string, PyCl
     }));
   }
 
+  for (const kind of ['RNN', 'LSTM', 'GRU']) defineCell(ip, base, out, kind);
+
   out.set('MultiheadAttention', defineLayer(ip, base, 'MultiheadAttention', {
     sig: ['embed_dim', 'num_heads', 'dropout', 'bias', 'add_bias_kv', 'add_zero_attn', 'kdim', 'vdim', 'batch_first'],
     required: 2,
@@ -113,6 +116,64 @@ export function defineRecurrent(ip: Interp, base: PyClass, out: Map<string, PyCl
           return new PyTuple([y, w]);
         },
         describe: () => `E=${e}, heads=${heads}`,
+      };
+    },
+  }));
+}
+
+/**
+ * nn.RNNCell / nn.LSTMCell / nn.GRUCell: one time step. input [N, input_size] or unbatched
+ * [input_size]; hx [N, H] (LSTMCell: the pair (h, c)), zeros when absent; returns h' (LSTMCell:
+ * (h', c')) of hx's shape. PyTorch's checks and messages (1.13).
+ */
+function defineCell(ip: Interp, base: PyClass, out: Map<string, PyClass>, kind: string): void {
+  const name = `${kind}Cell`;
+  out.set(name, defineLayer(ip, base, name, {
+    sig: ['input_size', 'hidden_size', 'bias', ...(kind === 'RNN' ? ['nonlinearity'] : [])],
+    required: 2,
+    defaults: { bias: true },
+    build(_ip, self, b, site) {
+      const inSize = int(b.get('input_size'), 'input_size', site);
+      const hidden = int(b.get('hidden_size'), 'hidden_size', site);
+      const hasBias = bool(b.get('bias'), true);
+      if (kind === 'RNN') str(b.get('nonlinearity'), 'tanh');
+      const g = GATES[kind]!;
+      const m = self.module!;
+      m.params.set('weight_ih', newParam([g * hidden, inSize]));
+      m.params.set('weight_hh', newParam([g * hidden, hidden]));
+      if (hasBias) {
+        m.params.set('bias_ih', newParam([g * hidden]));
+        m.params.set('bias_hh', newParam([g * hidden]));
+      }
+      return {
+        forward(ip2, me, a) {
+          const x = inputOf(me, a, ip2);
+          if (!(x instanceof Tensor)) return x;
+          if (x.rank !== 1 && x.rank !== 2) layerError(me, a.site, 'AssertionError', `${name}: Expected input to be 1-D or 2-D but received ${x.rank}-D tensor`, 'rnn-rank');
+          const last = x.shape[x.rank - 1]!;
+          if (!same(last, inSize, a.site, `${moduleLabel(me)}'s input_size=${inSize}`)) {
+            layerError(me, a.site, 'RuntimeError', `${moduleLabel(me)}: input has inconsistent input_size: got ${D.dimStr(last)} expected ${inSize}`, 'rnn-input-size');
+          }
+          const batch = x.rank === 2 ? x.shape[0]! : null;
+          const hx = a.pos[1] ?? a.kw.get('hx');
+          const given = hx instanceof Tensor ? [hx] : (hx instanceof PyTuple || hx instanceof PyList) ? hx.items : [];
+          given.forEach((t, k) => {
+            if (!(t instanceof Tensor)) return;
+            if (batch !== null && t.rank === 2 && !same(t.shape[0]!, batch, a.site, `${moduleLabel(me)}'s batch`)) {
+              layerError(me, a.site, 'RuntimeError', `${moduleLabel(me)}: Input batch size ${D.dimStr(batch)} doesn't match hidden${k} batch size ${D.dimStr(t.shape[0]!)}`, 'rnn-hidden');
+            }
+            const h = t.shape[t.rank - 1]!;
+            if (!same(h, hidden, a.site, `${moduleLabel(me)}'s hidden_size=${hidden}`)) {
+              layerError(me, a.site, 'RuntimeError', `${moduleLabel(me)}: hidden${k} has inconsistent hidden_size: got ${D.dimStr(h)}, expected ${hidden}`, 'rnn-hidden');
+            }
+          });
+          const dep = globalize(x.dep, spatialOf(x, x.shape.map((_, i) => i)));
+          const state = (): Tensor => new Tensor(batch === null ? [hidden] : [batch, hidden], 'float32', undefined, dep);
+          return kind === 'LSTM' ? new PyTuple([state(), state()]) : state();
+        },
+        // torchinfo: every weight and bias element once per sample.
+        macs: (i) => D.countOf(i[0]?.rank === 2 ? [i[0].shape[0]!] : []) * [...m.params.values()].reduce((s, p) => s + (p?.count ?? 0), 0),
+        describe: () => `${inSize}→${hidden}`,
       };
     },
   }));
