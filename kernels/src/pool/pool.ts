@@ -140,8 +140,10 @@ export class KernelPool {
       this.lastMode = 'multi';
       const t0 = now();
       await this.runShared(fn, params, 0, ntiles);
-      // A slower multi-threaded run (a busy core) moves this key to one thread at once.
-      plan.multi = 0.5 * plan.multi + 0.5 * ((now() - t0) / ntiles);
+      // Multi-threaded runs that keep being slow (a busy core) move this key to one thread within a
+      // few calls; one outlier (the host preempting a worker for a moment) does not: at a quarter's
+      // weight, a layer that two threads speed up 1.8x tips only on a run twice as slow as one thread.
+      plan.multi = 0.75 * plan.multi + 0.25 * ((now() - t0) / ntiles);
     } else {
       this.lastMode = 'single';
       const t0 = now();
