@@ -33,13 +33,6 @@ interface Plan {
 /** Re-measure both plans every this many calls of a key, so a core that became busy (or free) is noticed. */
 const REPROBE = 16;
 /**
- * A job big enough to share that runs on one thread is re-measured this often: one noisy probe
- * must not keep a layer on one core for 16 runs, and a probe costs nothing there when the other
- * core is free (three quarters of it run on both) and little when it is busy (its tiles are claimed
- * dynamically, so the busy core takes few).
- */
-const REPROBE_SINGLE = 4;
-/**
  * A job whose tiles take under this many milliseconds in all on one thread runs there, and is
  * re-measured only every TINY_REPROBE calls: a probe wakes the workers, which costs more than such a job saves.
  */
@@ -117,7 +110,7 @@ export class KernelPool {
     // each of them, so one unlucky first measurement does not fix the plan until the next re-probe.
     const tiny = plan.single * ntiles < TINY_MS;
     const multi = !tiny && plan.multi < plan.single * MARGIN;
-    const reprobe = tiny ? TINY_REPROBE : multi ? REPROBE : REPROBE_SINGLE;
+    const reprobe = tiny ? TINY_REPROBE : REPROBE;
     if (plan.calls <= WARM_PROBES || (plan.calls - WARM_PROBES) % reprobe === 0) {
       // Probe: the first quarter of the tiles on this thread alone, the rest with every worker.
       this.lastMode = 'probe';

@@ -38,8 +38,7 @@ export interface BackendOptions {
   spin?: number;
   /**
    * 'adaptive' (default): each layer runs on one thread or all of them, whichever measured faster
-   * (re-measured every 16 calls, every 4 while on one thread, so a core that gets busy or free is
-   * noticed); 'always': all threads.
+   * (re-measured every 16 calls, so a core that gets busy or free is noticed); 'always': all threads.
    */
   parallel?: 'adaptive' | 'always';
 }
