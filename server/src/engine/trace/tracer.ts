@@ -1,7 +1,7 @@
 // Records every module call of a forward pass in execution order (parents before children), as
 // PyTorch's forward hooks would see them: path, output, and the cost of the call.
 import { countOf } from '../torch/dim';
-import type { CallArgs, PyObject, Value } from '../interp/values';
+import { PyTuple, type CallArgs, type PyObject, type Value } from '../interp/values';
 import type { Interp } from '../interp/interpreter';
 import { Tensor } from '../torch/tensor';
 import type { GraphRecorder } from '../graph/recorder';
@@ -65,9 +65,13 @@ export class Tracer {
   }
 }
 
-/** torchinfo's count: a layer's own rule, else batch x its direct parameters. */
-function macsOf(m: PyObject, inputs: Tensor[], out: Value): number {
+/**
+ * torchinfo's count: a layer's own rule, else batch x its direct parameters. A layer returning a
+ * tuple (an LSTM's output and state, an LSTMCell's (h, c)) is counted by its first tensor.
+ */
+function macsOf(m: PyObject, inputs: Tensor[], result: Value): number {
   const layer = m.module!.layer;
+  const out = result instanceof PyTuple && result.items[0] instanceof Tensor ? result.items[0] : result;
   if (!layer || !(out instanceof Tensor)) return 0;
   if (layer.macs) return layer.macs(inputs, out);
   let direct = 0;
