@@ -10,7 +10,7 @@ import {
 } from '../src/wasm/layout';
 
 /** e^x for each lane; saturates to about 1e-38 below −87.3 and 2e38 above 88.3 (no Inf from finite x), NaN stays NaN. */
-@inline function exp4(x: v128): v128 {
+@inline export function exp4(x: v128): v128 {
   x = f32x4.min(f32x4.max(x, f32x4.splat(-87.3)), f32x4.splat(88.3));
   const n = f32x4.nearest(f32x4.mul(x, f32x4.splat(1.44269504088896341)));
   let r = madd(n, f32x4.splat(-0.693359375), x);

@@ -11,3 +11,4 @@ export { affine, add } from './elementwise';
 export { moments, row_affine } from './norm';
 export { stats } from './stats';
 export { activation, binary } from './activation';
+export { softmax } from './softmax';

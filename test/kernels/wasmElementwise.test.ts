@@ -1,4 +1,4 @@
-// Activations, broadcasting arithmetic and cat on the fast path, run through the executor backend
+// Activations, softmax, broadcasting arithmetic and cat on the fast path, run through the executor backend
 // against the TypeScript reference on seeded inputs: every activation the kernel has (NaN, large
 // magnitudes, sizes that are not a multiple of 4), the broadcast patterns in both operand orders
 // (same shape, per (sample, channel), scalars, vectors over the last dims), cat along every dim;
@@ -72,11 +72,24 @@ function cases(): Array<[string, OpName, unknown, NDArray[]]> {
   c.push(['cat dim 2', 'cat', { dim: 2 }, [f32([2, 3, 4, 5], 55), f32([2, 3, 1, 5], 56)]]);
   c.push(['cat last dim', 'cat', { dim: 3 }, [f32([2, 3, 4, 5], 57), f32([2, 3, 4, 2], 58), f32([2, 3, 4, 7], 59)]]);
   c.push(['cat of one', 'cat', { dim: 1 }, [f32([1, 4, 3], 60)]]);
+  for (const log of [false, true]) {
+    const name = log ? 'log_softmax' : 'softmax';
+    // Last dim (rows, with a tail), a middle dim with a stride (4-column blocks and leftovers), the first dim, a vector.
+    c.push([`${name} over the last dim`, 'softmax', { dim: 2, log }, [f32([2, 5, 1003], 61, 8)]]);
+    c.push([`${name} over the channels of a map`, 'softmax', { dim: 1, log }, [f32([2, 7, 5, 9], 62, 8)]]);
+    c.push([`${name} over dim 0`, 'softmax', { dim: 0, log }, [f32([3, 6], 63, 8)]]);
+    c.push([`${name} of a vector`, 'softmax', { dim: 0, log }, [f32([10], 64, 30)]]);
+    // A row at -inf but one element (a fully masked attention row is NaN, as in PyTorch, and stays out).
+    const masked = f32([2, 9], 65);
+    (masked.data as Float32Array).fill(-Infinity, 0, 8);
+    (masked.data as Float32Array)[12] = NaN;
+    c.push([`${name} with -inf and NaN`, 'softmax', { dim: 1, log }, [masked]]);
+  }
   return c;
 }
 
 for (const cfg of CONFIGS) {
-  test(`activations, broadcasting arithmetic and cat on the fast path equal the reference (${describeConfig(cfg)})`, async () => {
+  test(`activations, softmax, broadcasting arithmetic and cat on the fast path equal the reference (${describeConfig(cfg)})`, async () => {
     const wb = await backend(cfg);
     const fast = wasmExecBackend(wb);
     for (const [name, op, attrs, inputs] of cases()) {

@@ -38,6 +38,7 @@ const MIN_ON_WASM: Partial<Record<OpName, number>> = {
   binary: 1,
   cat: 1,
   reshape: 2,
+  softmax: 4,
 };
 
 interface CaseGraph {

@@ -1,6 +1,6 @@
 // The WebAssembly SIMD fast path as an executor backend: conv and transposed conv (1-D/2-D/3-D),
 // linear, matmul, max/avg pools (1-D/2-D/3-D; adaptive ones whose sizes divide), batch norm (eval
-// and train), instance/group/layer norm, the common activations, add/sub/mul/div where the
+// and train), instance/group/layer norm, the common activations, softmax, add/sub/mul/div where the
 // broadcast is per channel or over the last dims, cat and reshape; every other node falls through
 // to the next backend.
 import { numel, type NDArray } from '../ndarray';
@@ -285,6 +285,8 @@ export function wasmExecBackend(wb: WasmBackend): WasmExecBackend {
       }
       case 'cat':
         return wb.cat(ins, node.attrs.dim, { keep });
+      case 'softmax':
+        return wb.softmax(ins[0]!, node.attrs.dim, node.attrs.log, { keep });
       default:
         throw new Error(`the wasm backend has no kernel for ${node.op}`);
     }
@@ -345,6 +347,10 @@ export function wasmExecBackend(wb: WasmBackend): WasmExecBackend {
         }
         case 'cat':
           return node.inputs.every((v) => f32(g, v));
+        case 'softmax': {
+          const rank = g.values[x!]!.shape.length;
+          return rank > 0 && node.attrs.dim >= 0 && node.attrs.dim < rank;
+        }
         default:
           return false;
       }

@@ -20,6 +20,7 @@ import { runStats, type Moments } from './stats';
 import { runActivation, type Activation } from './activation';
 import { runBroadcast } from './broadcast';
 import { runCat } from './join';
+import { runSoftmax } from './softmax';
 import { runBatchNormTrain, runGroupNorm, runInstanceNorm, runLayerNorm, type BatchNormTrain, type InstanceNormParams, type NormAffine } from './norm';
 
 /** A layer with prepared (packed) weights. */
@@ -222,6 +223,11 @@ export class WasmBackend {
   /** a op b (add, sub, mul, true div) where broadcastPlan finds a kernel for the two shapes; ReLU fuses except for same-shape operands. */
   arithmetic(a: NDArray, b: NDArray, attrs: BinaryAttrs, o: OpOptions = {}): Promise<NDArray> {
     return this.enqueue(o, () => runBroadcast(this.ctx, a, b, attrs, o.relu ?? false));
+  }
+
+  /** softmax (or log_softmax) along `dim`. */
+  softmax(x: NDArray, dim: number, log: boolean, o: Pick<OpOptions, 'signal' | 'keep'> = {}): Promise<NDArray> {
+    return this.enqueue(o, () => runSoftmax(this.ctx, x, dim, log));
   }
 
   /** torch.cat along `dim` (inputs of one shape outside it). */
