@@ -12,3 +12,4 @@ export { moments, row_affine } from './norm';
 export { stats } from './stats';
 export { activation, binary } from './activation';
 export { softmax } from './softmax';
+export { resample } from './resample';

@@ -1,4 +1,4 @@
-// Activations, softmax, broadcasting arithmetic and cat on the fast path, run through the executor backend
+// Activations, softmax, interpolation, broadcasting arithmetic and cat on the fast path, run through the executor backend
 // against the TypeScript reference on seeded inputs: every activation the kernel has (NaN, large
 // magnitudes, sizes that are not a multiple of 4), the broadcast patterns in both operand orders
 // (same shape, per (sample, channel), scalars, vectors over the last dims), cat along every dim;
@@ -7,7 +7,7 @@ import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import type { NDArray } from '../../kernels/src/ndarray';
 import { referenceBackend, runGraph, wasmExecBackend } from '../../kernels/src/exec/index';
-import type { BinaryAttrs, OpName, UnaryAttrs } from '../../server/src/engine/graph/ir';
+import type { BinaryAttrs, InterpolateAttrs, OpName, UnaryAttrs } from '../../server/src/engine/graph/ir';
 import { assertClose, backend, CONFIGS, describeConfig, disposeAll, nodeGraph, randn } from './wasmHelpers';
 
 after(disposeAll);
@@ -72,6 +72,25 @@ function cases(): Array<[string, OpName, unknown, NDArray[]]> {
   c.push(['cat dim 2', 'cat', { dim: 2 }, [f32([2, 3, 4, 5], 55), f32([2, 3, 1, 5], 56)]]);
   c.push(['cat last dim', 'cat', { dim: 3 }, [f32([2, 3, 4, 5], 57), f32([2, 3, 4, 2], 58), f32([2, 3, 4, 7], 59)]]);
   c.push(['cat of one', 'cat', { dim: 1 }, [f32([1, 4, 3], 60)]]);
+  const up = (mode: InterpolateAttrs['mode'], size: number[], scales: (number | null)[], alignCorners = false): InterpolateAttrs => ({ mode, nd: size.length as 1 | 2 | 3, size, scales, alignCorners });
+  const img = f32([2, 3, 5, 7], 70);
+  c.push(['nearest x2 (scale given)', 'interpolate', up('nearest', [10, 14], [2, 2]), [img]]);
+  c.push(['nearest x1.7 (PyTorch picks by 1/scale)', 'interpolate', up('nearest', [8, 11], [1.7, 1.7]), [img]]);
+  c.push(['nearest to a size, downscale', 'interpolate', up('nearest', [3, 4], [null, null]), [img]]);
+  c.push(['nearest-exact', 'interpolate', up('nearest-exact', [9, 12], [null, null]), [img]]);
+  c.push(['bilinear', 'interpolate', up('linear', [11, 13], [null, null]), [img]]);
+  c.push(['bilinear align_corners', 'interpolate', up('linear', [11, 13], [null, null], true), [img]]);
+  c.push(['bilinear x2 (scale given)', 'interpolate', up('linear', [10, 14], [2, 2]), [img]]);
+  c.push(['bicubic', 'interpolate', up('cubic', [9, 10], [null, null]), [img]]);
+  c.push(['linear 1-D', 'interpolate', up('linear', [17], [null]), [f32([2, 3, 6], 71)]]);
+  c.push(['trilinear', 'interpolate', up('linear', [6, 7, 9], [null, null, null]), [f32([1, 2, 3, 4, 5], 72)]]);
+  c.push(['nearest 3-D', 'interpolate', up('nearest', [6, 8, 10], [2, 2, 2]), [f32([1, 2, 3, 4, 5], 73)]]);
+  // Only the width changes: the height's 1/0 weights still apply and turn an infinity into NaN, as in PyTorch
+  // (checked with torch 1.13: F.interpolate(x, size=(4, 12), mode='bilinear') of a [1, 2, 4, 6] map).
+  const inf = f32([1, 2, 4, 6], 74);
+  (inf.data as Float32Array)[3] = Infinity;
+  c.push(['bilinear width only, with an infinity', 'interpolate', up('linear', [4, 12], [null, null]), [inf]]);
+  c.push(['nearest width only, with an infinity', 'interpolate', up('nearest', [4, 12], [null, null]), [inf]]);
   for (const log of [false, true]) {
     const name = log ? 'log_softmax' : 'softmax';
     // Last dim (rows, with a tail), a middle dim with a stride (4-column blocks and leftovers), the first dim, a vector.
@@ -89,7 +108,7 @@ function cases(): Array<[string, OpName, unknown, NDArray[]]> {
 }
 
 for (const cfg of CONFIGS) {
-  test(`activations, softmax, broadcasting arithmetic and cat on the fast path equal the reference (${describeConfig(cfg)})`, async () => {
+  test(`activations, softmax, interpolation, broadcasting arithmetic and cat on the fast path equal the reference (${describeConfig(cfg)})`, async () => {
     const wb = await backend(cfg);
     const fast = wasmExecBackend(wb);
     for (const [name, op, attrs, inputs] of cases()) {

@@ -39,6 +39,7 @@ const MIN_ON_WASM: Partial<Record<OpName, number>> = {
   cat: 1,
   reshape: 2,
   softmax: 4,
+  interpolate: 27,
 };
 
 interface CaseGraph {

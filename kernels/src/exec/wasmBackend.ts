@@ -287,6 +287,8 @@ export function wasmExecBackend(wb: WasmBackend): WasmExecBackend {
         return wb.cat(ins, node.attrs.dim, { keep });
       case 'softmax':
         return wb.softmax(ins[0]!, node.attrs.dim, node.attrs.log, { keep });
+      case 'interpolate':
+        return wb.interpolate(ins[0]!, node.attrs, { keep });
       default:
         throw new Error(`the wasm backend has no kernel for ${node.op}`);
     }
@@ -347,6 +349,12 @@ export function wasmExecBackend(wb: WasmBackend): WasmExecBackend {
         }
         case 'cat':
           return node.inputs.every((v) => f32(g, v));
+        case 'interpolate': {
+          // The reference reports bad attributes (align_corners with nearest, sizes that do not fit).
+          const a = node.attrs;
+          const s = g.values[x!]!.shape;
+          return s.length >= a.nd + 1 && a.size.length === a.nd && a.size.every((n) => Number.isInteger(n) && n >= 1) && s.slice(s.length - a.nd).every((n) => n >= 1) && !(a.alignCorners && a.mode.startsWith('nearest'));
+        }
         case 'softmax': {
           const rank = g.values[x!]!.shape.length;
           return rank > 0 && node.attrs.dim >= 0 && node.attrs.dim < rank;

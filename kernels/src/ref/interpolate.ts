@@ -26,13 +26,14 @@ function sourceIndex(scale: number, dst: number, alignCorners: boolean, cubic: b
 }
 
 /** Per output position of one dim: the input indices it reads and their weights (same count for every position). */
-interface Taps {
+export interface Taps {
   n: number;
   idx: Int32Array;
   w: Float64Array;
 }
 
-function taps(a: InterpolateAttrs, inSize: number, outSize: number, scale: number | null): Taps {
+/** The taps of one spatial dim, as PyTorch computes them (the fast path's separable passes use them too). */
+export function taps(a: InterpolateAttrs, inSize: number, outSize: number, scale: number | null): Taps {
   const n = a.mode === 'linear' ? 2 : a.mode === 'cubic' ? 4 : 1;
   const idx = new Int32Array(outSize * n);
   const w = new Float64Array(outSize * n);

@@ -2,7 +2,7 @@
 // worker pool, prepare layers once (packed weights), and run ops one at a time on NDArrays whose
 // data lives in the kernels' memory (outputs are views into a per-run arena, or heap blocks the caller
 // frees with `free` when the op ran with `keep`).
-import type { AvgPoolAttrs, BinaryAttrs, ConvAttrs, ConvTransposeAttrs, MaxPoolAttrs } from '../../../server/src/engine/graph/ir';
+import type { AvgPoolAttrs, BinaryAttrs, ConvAttrs, ConvTransposeAttrs, InterpolateAttrs, MaxPoolAttrs } from '../../../server/src/engine/graph/ir';
 import { numel, type NDArray } from '../ndarray';
 import { KernelPool, type JobFn } from '../pool/pool';
 import type { WorkerHost } from '../pool/host';
@@ -21,6 +21,7 @@ import { runActivation, type Activation } from './activation';
 import { runBroadcast } from './broadcast';
 import { runCat } from './join';
 import { runSoftmax } from './softmax';
+import { runInterpolate } from './resample';
 import { runBatchNormTrain, runGroupNorm, runInstanceNorm, runLayerNorm, type BatchNormTrain, type InstanceNormParams, type NormAffine } from './norm';
 
 /** A layer with prepared (packed) weights. */
@@ -223,6 +224,11 @@ export class WasmBackend {
   /** a op b (add, sub, mul, true div) where broadcastPlan finds a kernel for the two shapes; ReLU fuses except for same-shape operands. */
   arithmetic(a: NDArray, b: NDArray, attrs: BinaryAttrs, o: OpOptions = {}): Promise<NDArray> {
     return this.enqueue(o, () => runBroadcast(this.ctx, a, b, attrs, o.relu ?? false));
+  }
+
+  /** F.interpolate in nearest, nearest-exact, linear and cubic modes (one pass per resized dim). */
+  interpolate(x: NDArray, attrs: InterpolateAttrs, o: Pick<OpOptions, 'signal' | 'keep'> = {}): Promise<NDArray> {
+    return this.enqueue(o, () => runInterpolate(this.ctx, x, attrs));
   }
 
   /** softmax (or log_softmax) along `dim`. */
