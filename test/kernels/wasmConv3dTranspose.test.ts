@@ -1,8 +1,9 @@
 // The fast path's 3-D convs and transposed convs (1-D/2-D/3-D) against the TypeScript reference on
 // seeded inputs: odd sizes, stride 2 and 3 and stride > kernel, dilation, padding, output_padding,
 // groups and depthwise, bias on/off, batch 2, fused ReLU and folded batch norm, in both builds on 1
-// and 2 threads, with NaN-filled outputs; temporaries freed (heap back to its baseline), and the
-// executor's adapter running these nodes (fused or not) with nothing left in the kernels' memory.
+// and 2 threads, with NaN-filled outputs; strided layers both in sub-pixel form and on the stuffed
+// input; temporaries freed (heap back to its baseline), and the executor's adapter running these
+// nodes (fused or not) with nothing left in the kernels' memory.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import type { ConvAttrs, ConvTransposeAttrs, Graph, GraphValue, OpNode } from '../../server/src/engine/graph/ir';
@@ -66,6 +67,19 @@ const TRANSPOSED: TCase[] = [
   t('3-D depthwise, stride 1', [1, 3, 3, 3, 4], [3, 1, 3, 3, 3], 1, 1, 0, 1, 3),
   t('3-D stride 3 > kernel 2, no bias', [1, 2, 2, 3, 2], [2, 3, 2, 2, 2], 3, 0, 0, 1, 1, false),
   t('3-D mixed stride, padding, output_padding and dilation', [1, 2, 3, 4, 4], [2, 2, 2, 3, 3], [1, 2, 2], [0, 1, 2], [0, 1, 1], [1, 1, 2]),
+  t('3-D k2 s2 (the 3-D U-Net upsampler), 8 -> 4 channels, batch 2, odd sizes', [2, 8, 3, 5, 4], [8, 4, 2, 2, 2], 2),
+  t('3-D k3 s3 (kernel = stride 3)', [1, 3, 3, 2, 4], [3, 2, 3, 3, 3], 3),
+  t('3-D k4 s2 p1 (kernel > stride), batch 2', [2, 2, 3, 4, 3], [2, 3, 4, 4, 4], 2, 1),
+  t('3-D k5 s3 p1 op2, no bias', [1, 2, 2, 3, 3], [2, 3, 5, 5, 5], 3, 1, 2, 1, 1, false),
+  t('3-D dilation 2, s2 p1 op1', [1, 2, 3, 3, 4], [2, 3, 3, 3, 3], 2, 1, 1, 2),
+  t('3-D depthwise (groups = C_in), s2 p1 op1, no bias', [1, 4, 3, 4, 5], [4, 1, 3, 3, 3], 2, 1, 1, 1, 4, false),
+  t('3-D depthwise, channel multiplier 2, k2 s2, batch 2', [2, 3, 2, 3, 3], [3, 2, 2, 2, 2], 2, 0, 0, 1, 3),
+  t('3-D stride (1,2,2), kernel (1,2,2) (upsampling H and W only)', [1, 4, 3, 4, 5], [4, 3, 1, 2, 2], [1, 2, 2]),
+  t('3-D stride (1,2,2), kernel 3, padding 1, output_padding (0,1,1), groups 2', [1, 4, 3, 3, 4], [4, 2, 3, 3, 3], [1, 2, 2], 1, [0, 1, 1], 1, 2),
+  t('3-D stride (3,2,1), kernel (2,3,3), padding (0,1,1)', [1, 3, 2, 3, 4], [3, 2, 2, 3, 3], [3, 2, 1], [0, 1, 1]),
+  t('3-D kernel 1 stride 2 (7 of 8 phases hold the bias), output_padding 1', [1, 3, 2, 3, 3], [3, 4, 1, 1, 1], 2, 0, 1),
+  t('3-D unbatched, k3 s2 p1', [3, 2, 3, 4], [3, 2, 3, 3, 3], 2, 1),
+  t('3-D k3 s2 p2 (one phase would need a crop: the stuffed form runs)', [1, 2, 3, 4, 3], [2, 3, 3, 3, 3], 2, [2, 1, 1], 1),
 ];
 
 interface C3Case {
@@ -138,7 +152,8 @@ for (const cfg of CONFIGS) {
       const { x, w, b } = tensors(c.x, c.w, c.w[1]! * a.groups, a.bias, i);
       const want = runRef('conv_transpose', b ? [x, w, b] : [x, w], a)[0]!;
       const h = be.prepareConvTranspose(w, b, a);
-      methods.set(h.method, (methods.get(h.method) ?? 0) + 1);
+      const how = `${a.nd}-D ${h.method}`;
+      methods.set(how, (methods.get(how) ?? 0) + 1);
       await checkLayer(be, `${c.name} (${h.method})`, (xx, o) => be.convTranspose(h, xx, o), x, want);
       be.release(h);
       if (h.method === 'phases') {
@@ -150,9 +165,11 @@ for (const cfg of CONFIGS) {
       }
     }
     assert.equal(be.keptCount, 0);
-    // Every way a transposed conv runs was exercised: sub-pixel phases, stuffed (a phase would need
-    // negative padding), stride 1, and 3-D.
-    assert.deepEqual([...methods.keys()].sort(), ['3d', 'phases', 'stride1', 'stuffed'], JSON.stringify([...methods]));
+    // Every way a transposed conv runs was exercised in every dim count: sub-pixel phases, stuffed
+    // (a phase would need negative padding) and stride 1.
+    const ways = ['1-D phases', '1-D stride1', '1-D stuffed', '2-D phases', '2-D stride1', '2-D stuffed', '3-D phases', '3-D stride1', '3-D stuffed'];
+    assert.deepEqual([...methods.keys()].sort(), ways, JSON.stringify([...methods]));
+    assert.equal(methods.get('3-D stuffed'), 1, 'only the cropping 3-D case falls back to the stuffed form');
   });
 
   test(`conv3d, ${describeConfig(cfg)}: fast path equals the reference on ${CONV3D.length} shapes`, async () => {
@@ -212,6 +229,20 @@ test('a batch norm folded at prepare time equals the transposed conv / 3-D conv 
   assertClose('conv_transpose1d + folded batch norm, ReLU', await be.convTranspose(h1, x1, { relu: true }), relu(withBn(runRef('conv_transpose', [x1, w1, b2], t1)[0]!)));
   be.release(h1);
 
+  // 3-D, stride (3, 2, 2) over kernel 2 with groups 2: a third of the depths hold the folded bias
+  // alone, the rest run as phases, with and without ReLU; the stuffed form gives the same.
+  const t3: ConvTransposeAttrs = { nd: 3, stride: [3, 2, 2], padding: [0, 1, 0], outputPadding: [2, 1, 0], dilation: [1, 1, 1], groups: 2, bias: true };
+  const x3t = randn([2, 4, 3, 4, 3], 12);
+  const w3t = randn([4, 3, 2, 3, 2], 13);
+  const want3t = withBn(runRef('conv_transpose', [x3t, w3t, b2], t3)[0]!);
+  for (const stuffed of [false, true]) {
+    const h = be.prepareConvTranspose(w3t, b2, t3, bn, { stuffed });
+    assert.equal(h.method, stuffed ? 'stuffed' : 'phases');
+    assertClose(`conv_transpose3d (${h.method}) + folded batch norm`, await be.convTranspose(h, x3t), want3t);
+    assertClose(`conv_transpose3d (${h.method}) + folded batch norm, ReLU`, await be.convTranspose(h, x3t, { relu: true }), relu(want3t));
+    be.release(h);
+  }
+
   const ca: ConvAttrs = { nd: 3, stride: [1, 2, 1], padBefore: [1, 1, 1], padAfter: [1, 1, 1], dilation: [1, 1, 1], groups: 1, bias: false };
   const x3 = randn([1, 3, 4, 6, 5], 8);
   const w3 = randn([C, 3, 3, 3, 3], 9);
@@ -267,16 +298,23 @@ test('prepare and release leave the heap as it was; a released layer is refused 
   assert.equal(be.bytesInUse, base);
 });
 
-test('a worker crash during a 3-D or transposed conv fails the op and frees its temporaries and output', async () => {
+test('a worker crash during a 3-D or transposed conv (2-D, 3-D per phase) fails the op and frees its temporaries and output', async () => {
   const be = await createNodeBackend({ threads: 2, relaxed: false, parallel: 'always' });
   try {
     await be.ready();
     // Big enough for jobs of many tiles, so that worker 1 takes some.
     const ht = be.prepareConvTranspose(randn([32, 32, 3, 3], 1, 0.2), null, { nd: 2, stride: [2, 2], padding: [1, 1], outputPadding: [1, 1], dilation: [1, 1], groups: 1, bias: false });
     const hc = be.prepareConv3d(randn([16, 16, 3, 3, 3], 2, 0.2), null, { nd: 3, stride: [1, 1, 1], padBefore: [1, 1, 1], padAfter: [1, 1, 1], dilation: [1, 1, 1], groups: 1, bias: false });
+    const ht3 = be.prepareConvTranspose(randn([16, 16, 3, 3, 3], 5, 0.2), null, { nd: 3, stride: [2, 2, 2], padding: [1, 1, 1], outputPadding: [1, 1, 1], dilation: [1, 1, 1], groups: 1, bias: false });
+    assert.equal(ht3.method, 'phases');
     const x2 = be.upload(randn([1, 32, 32, 32], 3));
     const x3 = be.upload(randn([1, 16, 8, 24, 24], 4));
-    for (const [what, run] of [['conv_transpose2d', () => be.convTranspose(ht, x2, { keep: true })], ['conv3d', () => be.conv3d(hc, x3, { keep: true })]] as const) {
+    const runs = [
+      ['conv_transpose2d', () => be.convTranspose(ht, x2, { keep: true })],
+      ['conv3d', () => be.conv3d(hc, x3, { keep: true })],
+      ['conv_transpose3d', () => be.convTranspose(ht3, x3, { keep: true })],
+    ] as const;
+    for (const [what, run] of runs) {
       be.free(await run()); // plans and scratch sized
       let failed = false;
       for (let attempt = 0; attempt < 20 && !failed; attempt++) {

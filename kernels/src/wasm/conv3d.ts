@@ -1,13 +1,14 @@
 // 3-D convolution on the 2-D conv kernels: per output depth, the KD input depth slices the window
 // reads are gathered into one 2-D input of C_in·KD channels (zero planes outside the input), the
 // (image, output depth) pairs run as the batch of one 2-D conv, and the result is permuted into
-// [N, C_out, OD, OH, OW]. Transposed 3-D convs use the same path with zero-stuffed input dims.
+// [N, C_out, OD, OH, OW] (or scattered where a sink says). Transposed 3-D convs use the same path,
+// per sub-pixel phase or with zero-stuffed input dims.
 import type { ConvAttrs } from '../../../server/src/engine/graph/ir';
 import { convOutSize } from '../../../server/src/engine/torch/window';
 import type { NDArray } from '../ndarray';
 import { KernelContext, splitLayout } from './context';
 import { disposeConv, prepareConv, runConvAt, type BatchNormFold, type ConvHandle } from './conv';
-import { memF32, stuffPlane, stuffedSize } from './planes';
+import { memF32, placePlane, stuffPlane, stuffedSize } from './planes';
 
 export interface Conv3dHandle {
   readonly kind: 'conv3d';
@@ -81,26 +82,60 @@ export function disposeConv3d(ctx: KernelContext, h: Conv3dHandle): void {
   disposeConv(ctx, h.inner);
 }
 
+/**
+ * Where the output planes go: plane (image n, output depth od, channel c) of OH x OW starts at float
+ * index `plane(n, od, c)`, its rows `rowStep` floats apart and its elements `colStep` apart (the
+ * transposed convs' sub-pixel form scatters every phase straight into its strided places).
+ */
+export interface Conv3dSink {
+  plane(n: number, od: number, c: number): number;
+  rowStep: number;
+  colStep: number;
+}
+
+/** Output size [OD, OH, OW] of a prepared 3-D conv for an input of D x H x W. */
+export function conv3dOutSize(h: Conv3dHandle, spatial: readonly number[]): [number, number, number] {
+  const [D, H, W] = spatial as [number, number, number];
+  const [uD, uH, uW] = h.upsample;
+  const c = h.inner;
+  return [
+    convOutSize(stuffedSize(D, uD), h.KD, h.strideD, h.padFront, h.padBack, h.dilationD),
+    convOutSize(stuffedSize(H, uH), c.KH, c.stride[0], c.padBefore[0], c.padAfter[0], c.dilation[0]),
+    convOutSize(stuffedSize(W, uW), c.KW, c.stride[1], c.padBefore[1], c.padAfter[1], c.dilation[1]),
+  ];
+}
+
 export async function runConv3d(ctx: KernelContext, h: Conv3dHandle, x: NDArray, relu: boolean): Promise<NDArray> {
   const op = 'conv3d';
   if (h.disposed) throw new Error(`${op}: the layer's prepared weights were disposed`);
   const L = splitLayout(op, x.shape, 3);
   if (L.C !== h.IC) throw new Error(`${op}: input [${x.shape.join(', ')}] has ${L.C} channels, the weight expects ${h.IC}`);
   const [D, H, W] = L.spatial as [number, number, number];
-  const [uD, uH, uW] = h.upsample;
-  const [Ds, Hs, Ws] = [stuffedSize(D, uD), stuffedSize(H, uH), stuffedSize(W, uW)];
-  const c = h.inner;
-  const OD = convOutSize(Ds, h.KD, h.strideD, h.padFront, h.padBack, h.dilationD);
-  const OH = convOutSize(Hs, c.KH, c.stride[0], c.padBefore[0], c.padAfter[0], c.dilation[0]);
-  const OW = convOutSize(Ws, c.KW, c.stride[1], c.padBefore[1], c.padAfter[1], c.dilation[1]);
+  const [OD, OH, OW] = conv3dOutSize(h, L.spatial);
   if (OD < 1 || OH < 1 || OW < 1) throw new Error(`${op}: input ${D}x${H}x${W} is smaller than the dilated kernel (output ${OD}x${OH}x${OW})`);
   const xPtr = ctx.input(x, op);
   const out = ctx.output([...L.lead, h.OC, OD, OH, OW]);
+  const [o0, OC, oPlane] = [out.ptr >> 2, h.OC, OH * OW];
+  await runConv3dAt(ctx, h, xPtr, L.N, L.spatial, relu, { plane: (n, od, c) => o0 + ((n * OC + c) * OD + od) * oPlane, rowStep: OW, colStep: 1 });
+  return out.array;
+}
+
+/**
+ * Runs the 3-D conv on the N images at `xPtr` ([N, C_in, D, H, W], output size from
+ * conv3dOutSize, at least 1 in every dim) and writes every output plane where `sink` says.
+ */
+export async function runConv3dAt(ctx: KernelContext, h: Conv3dHandle, xPtr: number, N: number, spatial: readonly number[], relu: boolean, sink: Conv3dSink): Promise<void> {
+  if (h.disposed) throw new Error("conv3d: the layer's prepared weights were disposed");
+  const [D, H, W] = spatial as [number, number, number];
+  const [uD, uH, uW] = h.upsample;
+  const [Ds, Hs, Ws] = [stuffedSize(D, uD), stuffedSize(H, uH), stuffedSize(W, uW)];
+  const c = h.inner;
+  const [OD, OH, OW] = conv3dOutSize(h, spatial);
   const { IC, OC, KD } = h;
   const inPlane = H * W;
   const gPlane = Hs * Ws;
   const oPlane = OH * OW;
-  const pairs = L.N * OD;
+  const pairs = N * OD;
   const perPair = IC * KD * gPlane;
   const chunks = Math.ceil(pairs / Math.max(1, Math.min(pairs, Math.floor(CHUNK_BYTES / 4 / perPair))));
   const B = Math.ceil(pairs / chunks);
@@ -114,7 +149,7 @@ export async function runConv3d(ctx: KernelContext, h: Conv3dHandle, x: NDArray,
       if (ctx.poisonOutputs) data.fill(NaN);
       return { ptr: y, array: { shape: shape.slice(), dtype: 'float32' as const, data } };
     };
-    const [x0, g0, y0, o0] = [xPtr >> 2, gPtr >> 2, y >> 2, out.ptr >> 2];
+    const [x0, g0, y0] = [xPtr >> 2, gPtr >> 2, y >> 2];
     for (let p0 = 0; p0 < pairs; p0 += B) {
       const nb = Math.min(B, pairs - p0);
       let m = memF32(ctx);
@@ -136,15 +171,11 @@ export async function runConv3d(ctx: KernelContext, h: Conv3dHandle, x: NDArray,
       for (let b = 0; b < nb; b++) {
         const n = Math.floor((p0 + b) / OD);
         const od = (p0 + b) % OD;
-        for (let oc = 0; oc < OC; oc++) {
-          const src = y0 + (b * OC + oc) * oPlane;
-          m.copyWithin(o0 + ((n * OC + oc) * OD + od) * oPlane, src, src + oPlane);
-        }
+        for (let oc = 0; oc < OC; oc++) placePlane(m, y0 + (b * OC + oc) * oPlane, sink.plane(n, od, oc), OH, OW, sink.rowStep, sink.colStep);
       }
     }
   } finally {
     ctx.heap.release(gPtr);
     if (yPtr >= 0) ctx.heap.release(yPtr);
   }
-  return out.array;
 }

@@ -1,8 +1,8 @@
 // Transposed convolution (1-D/2-D/3-D) as a regular convolution on the fast path: the weight is
 // transposed per group and flipped in every spatial dim once per layer, the input is zero-stuffed
 // (element i at i·stride), and a stride-1 conv with padding d(K−1) − p before and
-// d(K−1) − p + output_padding after computes the result. Strided 1-D/2-D layers run in sub-pixel
-// form instead where they can (convTransposePhases.ts): the same sums without the stuffed zeros.
+// d(K−1) − p + output_padding after computes the result. Strided layers run in sub-pixel form
+// instead where they can (convTransposePhases.ts): the same sums without the stuffed zeros.
 import type { ConvAttrs, ConvTransposeAttrs } from '../../../server/src/engine/graph/ir';
 import { convTransposeOutSize } from '../../../server/src/engine/torch/window';
 import type { NDArray } from '../ndarray';
@@ -25,13 +25,16 @@ export interface ConvTransposeHandle {
    * per-phase convs of the sub-pixel form.
    */
   readonly inner: ConvHandle | Conv3dHandle | PhaseSet;
-  /** How it runs: sub-pixel phases, a conv over the stuffed input, a plain conv (stride 1), or the 3-D path. */
-  readonly method: 'phases' | 'stuffed' | 'stride1' | '3d';
+  /**
+   * How it runs (any nd): sub-pixel phases, a conv over the zero-stuffed input (a strided layer where
+   * a phase would need a crop, or forced), or a plain conv (stride 1).
+   */
+  readonly method: 'phases' | 'stuffed' | 'stride1';
   disposed: boolean;
 }
 
 export interface ConvTransposeOptions {
-  /** Tests and benchmarks: run strided 1-D/2-D layers on the stuffed input even where the sub-pixel form applies. */
+  /** Tests and benchmarks: run strided layers on the stuffed input even where the sub-pixel form applies. */
   stuffed?: boolean;
 }
 
@@ -97,14 +100,15 @@ export function prepareConvTranspose(ctx: KernelContext, weight: NDArray, bias: 
   if (bias && (bias.shape.length !== 1 || bias.shape[0] !== OC)) throw new Error(`${op}: bias must be [${OC}], got [${bias.shape.join(', ')}]`);
   const base = { kind: 'convTranspose', nd: a.nd, IC: Cin, OC, attrs: a, kernel, disposed: false } as const;
   const strided = a.stride.some((s) => s > 1);
-  if (a.nd !== 3 && strided && !opts.stuffed) {
+  if (strided && !opts.stuffed) {
     const phases = preparePhases(ctx, weight, bias, a, bn);
     if (phases) return { ...base, inner: phases, method: 'phases' };
   }
   const w = flipTransposedWeight(weight, G);
   const conv = equivalentConv(a, kernel);
-  if (a.nd === 3) return { ...base, inner: prepareConv3d(ctx, w, bias, conv, bn, [a.stride[0]!, a.stride[1]!, a.stride[2]!]), method: '3d' };
-  return { ...base, inner: prepareConv(ctx, w, bias, conv, bn), method: strided ? 'stuffed' : 'stride1' };
+  const method = strided ? 'stuffed' : 'stride1';
+  if (a.nd === 3) return { ...base, inner: prepareConv3d(ctx, w, bias, conv, bn, [a.stride[0]!, a.stride[1]!, a.stride[2]!]), method };
+  return { ...base, inner: prepareConv(ctx, w, bias, conv, bn), method };
 }
 
 export function disposeConvTranspose(ctx: KernelContext, h: ConvTransposeHandle): void {
@@ -126,7 +130,8 @@ export async function runConvTranspose(ctx: KernelContext, h: ConvTransposeHandl
   if (h.inner.kind === 'phases') {
     const xPtr = ctx.input(x, op);
     const out = ctx.output([...L.lead, h.OC, ...outSpatial]);
-    await runPhases(ctx, h.inner, xPtr, L.lead, L.spatial, { ptr: out.ptr, OH: h.nd === 1 ? 1 : outSpatial[0]!, OW: outSpatial[h.nd - 1]! }, relu);
+    const [OD, OH, OW] = [...Array<number>(3 - h.nd).fill(1), ...outSpatial];
+    await runPhases(ctx, h.inner, xPtr, L.lead, L.spatial, { ptr: out.ptr, OD: OD!, OH: OH!, OW: OW! }, relu);
     return out.array;
   }
   let y: NDArray;
