@@ -1,4 +1,4 @@
-// Activations, softmax, interpolation, broadcasting arithmetic and cat on the fast path, run through the executor backend
+// Activations, softmax, interpolation, pad, broadcasting arithmetic and cat on the fast path, run through the executor backend
 // against the TypeScript reference on seeded inputs: every activation the kernel has (NaN, large
 // magnitudes, sizes that are not a multiple of 4), the broadcast patterns in both operand orders
 // (same shape, per (sample, channel), scalars, vectors over the last dims), cat along every dim;
@@ -7,7 +7,7 @@ import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import type { NDArray } from '../../kernels/src/ndarray';
 import { referenceBackend, runGraph, wasmExecBackend } from '../../kernels/src/exec/index';
-import type { BinaryAttrs, InterpolateAttrs, OpName, UnaryAttrs } from '../../server/src/engine/graph/ir';
+import type { BinaryAttrs, InterpolateAttrs, OpName, PadAttrs, UnaryAttrs } from '../../server/src/engine/graph/ir';
 import { assertClose, backend, CONFIGS, describeConfig, disposeAll, nodeGraph, randn } from './wasmHelpers';
 
 after(disposeAll);
@@ -91,6 +91,16 @@ function cases(): Array<[string, OpName, unknown, NDArray[]]> {
   (inf.data as Float32Array)[3] = Infinity;
   c.push(['bilinear width only, with an infinity', 'interpolate', up('linear', [4, 12], [null, null]), [inf]]);
   c.push(['nearest width only, with an infinity', 'interpolate', up('nearest', [4, 12], [null, null]), [inf]]);
+  const pad = (mode: PadAttrs['mode'], before: number[], after: number[], value = 0): PadAttrs => ({ mode, before, after, value });
+  const map = f32([2, 3, 5, 7], 80);
+  c.push(['pad constant 0.5 (H and W)', 'pad', pad('constant', [0, 0, 1, 2], [0, 0, 3, 1], 0.5), [map]]);
+  c.push(['pad constant with crops', 'pad', pad('constant', [0, 0, -1, 2], [0, 0, 1, -3]), [map]]);
+  c.push(['pad channels (a ResNet option-A shortcut)', 'pad', pad('constant', [0, 2, 0, 0], [0, 2, 0, 0]), [map]]);
+  c.push(['pad reflect', 'pad', pad('reflect', [0, 0, 2, 3], [0, 0, 4, 6]), [map]]);
+  c.push(['pad replicate', 'pad', pad('replicate', [0, 0, 3, 1], [0, 0, 0, 5]), [map]]);
+  c.push(['pad circular', 'pad', pad('circular', [0, 0, 5, 7], [0, 0, 2, 3]), [map]]);
+  c.push(['pad reflect 1-D', 'pad', pad('reflect', [0, 0, 4], [0, 0, 2]), [f32([2, 3, 9], 81)]]);
+  c.push(['pad replicate 3-D', 'pad', pad('replicate', [0, 0, 1, 2, 0], [0, 0, 2, 0, 3]), [f32([1, 2, 3, 4, 5], 82)]]);
   for (const log of [false, true]) {
     const name = log ? 'log_softmax' : 'softmax';
     // Last dim (rows, with a tail), a middle dim with a stride (4-column blocks and leftovers), the first dim, a vector.
@@ -108,7 +118,7 @@ function cases(): Array<[string, OpName, unknown, NDArray[]]> {
 }
 
 for (const cfg of CONFIGS) {
-  test(`activations, softmax, interpolation, broadcasting arithmetic and cat on the fast path equal the reference (${describeConfig(cfg)})`, async () => {
+  test(`activations, softmax, interpolation, pad, broadcasting arithmetic and cat on the fast path equal the reference (${describeConfig(cfg)})`, async () => {
     const wb = await backend(cfg);
     const fast = wasmExecBackend(wb);
     for (const [name, op, attrs, inputs] of cases()) {
@@ -134,9 +144,10 @@ test('arithmetic the kernels do not cover stays on the reference', async () => {
     ['floor division', 'binary', { fn: 'div', rounding: 'floor' }, [X, f32([2, 6, 5, 7], 4)]],
     ['maximum', 'binary', { fn: 'maximum' }, [X, f32([2, 6, 5, 7], 5)]],
     ['a function without a kernel', 'unary', { fn: 'mish' }, [X]],
+    ['reflect padding as wide as the dim (PyTorch refuses it)', 'pad', { mode: 'reflect', before: [0, 0, 0, 7], after: [0, 0, 0, 0], value: 0 }, [X]],
   ];
   for (const [name, op, attrs, inputs] of refused) {
-    const { graph } = nodeGraph(op, attrs, inputs);
+    const { graph } = nodeGraph(op, attrs, inputs, op === 'pad' ? X : undefined);
     assert.equal(fast.supports(graph.nodes[0]!, graph), false, name);
   }
 });

@@ -82,9 +82,12 @@ export function describeConfig(o: NodeBackendOptions): string {
   return `${o.relaxed ? 'relaxed SIMD' : 'SIMD128'}, ${o.threads} thread${o.threads === 1 ? '' : 's'}`;
 }
 
-/** One node over the given inputs as a graph, with its reference output (which also gives the output's shape and dtype). */
-export function nodeGraph(op: OpName, attrs: unknown, inputs: readonly NDArray[]): { graph: Graph; want: NDArray } {
-  const want = runRef(op, inputs, attrs as never)[0]!;
+/**
+ * One node over the given inputs as a graph, with its reference output (which also gives the output's
+ * shape and dtype); `output` stands in for a node the reference refuses (only its support is asked).
+ */
+export function nodeGraph(op: OpName, attrs: unknown, inputs: readonly NDArray[], output?: NDArray): { graph: Graph; want: NDArray } {
+  const want = output ?? runRef(op, inputs, attrs as never)[0]!;
   const node = { op, attrs, inputs: inputs.map((_, i) => i), outputs: [inputs.length], path: op, line: 1 } as OpNode;
   const graph: Graph = {
     values: [...inputs.map((x, i) => ({ id: i, shape: x.shape.slice(), dtype: x.dtype })), { id: inputs.length, shape: want.shape.slice(), dtype: want.dtype }],

@@ -1,8 +1,8 @@
 // The WebAssembly SIMD fast path as an executor backend: conv and transposed conv (1-D/2-D/3-D),
 // linear, matmul, max/avg pools (1-D/2-D/3-D; adaptive ones whose sizes divide), batch norm (eval
-// and train), instance/group/layer norm, the common activations, softmax, add/sub/mul/div where the
-// broadcast is per channel or over the last dims, cat and reshape; every other node falls through
-// to the next backend.
+// and train), instance/group/layer norm, the common activations, softmax, interpolate, pad,
+// add/sub/mul/div where the broadcast is per channel or over the last dims, cat and reshape; every
+// other node falls through to the next backend.
 import { numel, type NDArray } from '../ndarray';
 import type { AvgPoolAttrs, ConvAttrs, ConvTransposeAttrs, Graph, MaxPoolAttrs, OpNode } from '../../../server/src/engine/graph/ir';
 import type { LayerHandle, WasmBackend } from '../wasm/backend';
@@ -18,6 +18,7 @@ import type { Backend, NodeContext } from './backend';
 import { statsFromMoments } from './stats';
 import { activationOf } from '../wasm/activation';
 import { broadcastPlan } from '../wasm/broadcast';
+import { padProblem } from '../ref/pad';
 
 export interface WasmExecBackend extends Backend {
   /** Releases the packed weights of layers the last complete run did not use (an edit removed or changed them). */
@@ -289,6 +290,8 @@ export function wasmExecBackend(wb: WasmBackend): WasmExecBackend {
         return wb.softmax(ins[0]!, node.attrs.dim, node.attrs.log, { keep });
       case 'interpolate':
         return wb.interpolate(ins[0]!, node.attrs, { keep });
+      case 'pad':
+        return wb.pad(ins[0]!, node.attrs, { keep });
       default:
         throw new Error(`the wasm backend has no kernel for ${node.op}`);
     }
@@ -349,6 +352,9 @@ export function wasmExecBackend(wb: WasmBackend): WasmExecBackend {
         }
         case 'cat':
           return node.inputs.every((v) => f32(g, v));
+        case 'pad':
+          // What PyTorch refuses stays with the reference, which reports it.
+          return f32(g, node.outputs[0]) && padProblem(g.values[x!]!.shape, node.attrs) === null;
         case 'interpolate': {
           // The reference reports bad attributes (align_corners with nearest, sizes that do not fit).
           const a = node.attrs;

@@ -4,7 +4,7 @@ import type { PadAttrs } from '../../../server/src/engine/graph/ir';
 import { alloc, arg, fail, shapeStr } from './util';
 
 /** Input index that output index o (in padded coordinates, o − before) reads in this mode, or −1 for the fill value. */
-function source(mode: PadAttrs['mode'], i: number, len: number): number {
+export function padSource(mode: PadAttrs['mode'], i: number, len: number): number {
   if (i >= 0 && i < len) return i;
   switch (mode) {
     case 'constant':
@@ -24,22 +24,29 @@ function source(mode: PadAttrs['mode'], i: number, len: number): number {
   }
 }
 
+/** What PyTorch would refuse about padding a tensor of this shape (null: nothing); the fast path leaves those to this kernel. */
+export function padProblem(shape: readonly number[], a: PadAttrs): string | null {
+  const rank = shape.length;
+  if (a.before.length !== rank || a.after.length !== rank) return `before/after need one entry per dim of ${shapeStr(shape)}`;
+  const outShape = shape.map((d, i) => d + a.before[i]! + a.after[i]!);
+  if (outShape.some((d) => d < 0)) return `padding ${JSON.stringify([a.before, a.after])} leaves a negative size for ${shapeStr(shape)}`;
+  for (let i = 0; i < rank; i++) {
+    const [b, e, len] = [a.before[i]!, a.after[i]!, shape[i]!];
+    if ((b < 0 || e < 0) && a.mode !== 'constant') return `negative padding is only allowed in constant mode`;
+    if (a.mode === 'reflect' && (b >= len || e >= len) && (b > 0 || e > 0)) return `reflect padding (${b}, ${e}) must be less than the size ${len} of dim ${i}`;
+    if (a.mode === 'circular' && (b > len || e > len)) return `circular padding (${b}, ${e}) may not exceed the size ${len} of dim ${i}`;
+    if ((a.mode === 'replicate' || a.mode === 'circular') && len === 0 && outShape[i]! > 0) return `cannot ${a.mode}-pad an empty dim ${i}`;
+  }
+  return null;
+}
+
 export function pad(inputs: readonly NDArray[], a: PadAttrs): NDArray[] {
   const op = 'pad';
   const x = arg(op, inputs, 0, 'x');
+  const problem = padProblem(x.shape, a);
+  if (problem) fail(op, problem);
   const rank = x.shape.length;
-  if (a.before.length !== rank || a.after.length !== rank) fail(op, `before/after need one entry per dim of ${shapeStr(x.shape)}`);
   const outShape = x.shape.map((d, i) => d + a.before[i] + a.after[i]);
-  if (outShape.some((d) => d < 0)) fail(op, `padding ${JSON.stringify([a.before, a.after])} leaves a negative size for ${shapeStr(x.shape)}`);
-  for (let i = 0; i < rank; i++) {
-    const neg = a.before[i] < 0 || a.after[i] < 0;
-    if (neg && a.mode !== 'constant') fail(op, `negative padding is only allowed in constant mode`);
-    if (a.mode === 'reflect' && (a.before[i] >= x.shape[i] || a.after[i] >= x.shape[i]) && (a.before[i] > 0 || a.after[i] > 0)) {
-      fail(op, `reflect padding (${a.before[i]}, ${a.after[i]}) must be less than the size ${x.shape[i]} of dim ${i}`);
-    }
-    if (a.mode === 'circular' && (a.before[i] > x.shape[i] || a.after[i] > x.shape[i])) fail(op, `circular padding (${a.before[i]}, ${a.after[i]}) may not exceed the size ${x.shape[i]} of dim ${i}`);
-    if ((a.mode === 'replicate' || a.mode === 'circular') && x.shape[i] === 0 && outShape[i] > 0) fail(op, `cannot ${a.mode}-pad an empty dim ${i}`);
-  }
   const y = alloc(x.dtype, outShape);
   const n = numel(outShape);
   const inStrides = stridesOf(x.shape);
@@ -47,7 +54,7 @@ export function pad(inputs: readonly NDArray[], a: PadAttrs): NDArray[] {
   const maps = outShape.map((len, d) => {
     const m = new Int32Array(len);
     for (let o = 0; o < len; o++) {
-      const s = source(a.mode, o - a.before[d], x.shape[d]);
+      const s = padSource(a.mode, o - a.before[d], x.shape[d]);
       m[o] = s < 0 ? -1 : s * inStrides[d];
     }
     return m;

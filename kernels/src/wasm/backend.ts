@@ -2,7 +2,7 @@
 // worker pool, prepare layers once (packed weights), and run ops one at a time on NDArrays whose
 // data lives in the kernels' memory (outputs are views into a per-run arena, or heap blocks the caller
 // frees with `free` when the op ran with `keep`).
-import type { AvgPoolAttrs, BinaryAttrs, ConvAttrs, ConvTransposeAttrs, InterpolateAttrs, MaxPoolAttrs } from '../../../server/src/engine/graph/ir';
+import type { AvgPoolAttrs, BinaryAttrs, ConvAttrs, ConvTransposeAttrs, InterpolateAttrs, MaxPoolAttrs, PadAttrs } from '../../../server/src/engine/graph/ir';
 import { numel, type NDArray } from '../ndarray';
 import { KernelPool, type JobFn } from '../pool/pool';
 import type { WorkerHost } from '../pool/host';
@@ -22,6 +22,7 @@ import { runBroadcast } from './broadcast';
 import { runCat } from './join';
 import { runSoftmax } from './softmax';
 import { runInterpolate } from './resample';
+import { runPad } from './pad';
 import { runBatchNormTrain, runGroupNorm, runInstanceNorm, runLayerNorm, type BatchNormTrain, type InstanceNormParams, type NormAffine } from './norm';
 
 /** A layer with prepared (packed) weights. */
@@ -229,6 +230,11 @@ export class WasmBackend {
   /** F.interpolate in nearest, nearest-exact, linear and cubic modes (one pass per resized dim). */
   interpolate(x: NDArray, attrs: InterpolateAttrs, o: Pick<OpOptions, 'signal' | 'keep'> = {}): Promise<NDArray> {
     return this.enqueue(o, () => runInterpolate(this.ctx, x, attrs));
+  }
+
+  /** F.pad in any mode (the reference kernel's rules; what PyTorch refuses throws its message). */
+  pad(x: NDArray, attrs: PadAttrs, o: Pick<OpOptions, 'signal' | 'keep'> = {}): Promise<NDArray> {
+    return this.enqueue(o, async () => runPad(this.ctx, x, attrs));
   }
 
   /** softmax (or log_softmax) along `dim`. */
