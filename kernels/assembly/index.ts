@@ -13,3 +13,4 @@ export { stats } from './stats';
 export { activation, binary } from './activation';
 export { softmax } from './softmax';
 export { resample } from './resample';
+export { strided } from './strided';

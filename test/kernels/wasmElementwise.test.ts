@@ -1,4 +1,5 @@
-// Activations, softmax, interpolation, pad, broadcasting arithmetic and cat on the fast path, run through the executor backend
+// Activations, softmax, interpolation, pad, views (permute, slice, expand, split, pixel shuffle),
+// broadcasting arithmetic and cat on the fast path, run through the executor backend
 // against the TypeScript reference on seeded inputs: every activation the kernel has (NaN, large
 // magnitudes, sizes that are not a multiple of 4), the broadcast patterns in both operand orders
 // (same shape, per (sample, channel), scalars, vectors over the last dims), cat along every dim;
@@ -101,6 +102,20 @@ function cases(): Array<[string, OpName, unknown, NDArray[]]> {
   c.push(['pad circular', 'pad', pad('circular', [0, 0, 5, 7], [0, 0, 2, 3]), [map]]);
   c.push(['pad reflect 1-D', 'pad', pad('reflect', [0, 0, 4], [0, 0, 2]), [f32([2, 3, 9], 81)]]);
   c.push(['pad replicate 3-D', 'pad', pad('replicate', [0, 0, 1, 2, 0], [0, 0, 2, 0, 3]), [f32([1, 2, 3, 4, 5], 82)]]);
+  const t4 = f32([2, 3, 5, 7], 90);
+  c.push(['permute NCHW to NHWC', 'permute', { perm: [0, 2, 3, 1] }, [t4]]);
+  c.push(['transpose the last two dims', 'permute', { perm: [0, 1, 3, 2] }, [t4]]);
+  c.push(['permute that keeps the order', 'permute', { perm: [0, 1, 2, 3] }, [t4]]);
+  c.push(['slice with steps', 'slice', { start: [0, 1, 0, 1], stop: [2, 3, 5, 7], step: [1, 1, 2, 3] }, [t4]]);
+  c.push(['slice one column (x[..., 4])', 'slice', { start: [0, 0, 0, 4], stop: [2, 3, 5, 5], step: [1, 1, 1, 1] }, [t4]]);
+  c.push(['slice an empty range', 'slice', { start: [0, 0, 2, 0], stop: [2, 3, 2, 7], step: [1, 1, 1, 1] }, [t4]]);
+  c.push(['expand size-1 dims and a new leading dim', 'expand', { shape: [4, 2, 3, 5, 7] }, [f32([2, 1, 5, 1], 91)]]);
+  c.push(['expand a scalar', 'expand', { shape: [3, 4] }, [f32([], 92)]]);
+  c.push(['split channels unevenly', 'split', { dim: 1, sizes: [1, 2] }, [t4]]);
+  c.push(['split the last dim in three', 'split', { dim: 3, sizes: [2, 0, 5] }, [t4]]);
+  c.push(['pixel shuffle x2', 'pixel_shuffle', { upscale: 2 }, [f32([2, 12, 3, 5], 93)]]);
+  c.push(['pixel shuffle x3, no batch', 'pixel_shuffle', { upscale: 3 }, [f32([9, 2, 4], 94)]]);
+  c.push(['pixel unshuffle x2', 'pixel_unshuffle', { downscale: 2 }, [f32([2, 3, 6, 8], 95)]]);
   for (const log of [false, true]) {
     const name = log ? 'log_softmax' : 'softmax';
     // Last dim (rows, with a tail), a middle dim with a stride (4-column blocks and leftovers), the first dim, a vector.
@@ -118,17 +133,17 @@ function cases(): Array<[string, OpName, unknown, NDArray[]]> {
 }
 
 for (const cfg of CONFIGS) {
-  test(`activations, softmax, interpolation, pad, broadcasting arithmetic and cat on the fast path equal the reference (${describeConfig(cfg)})`, async () => {
+  test(`activations, softmax, interpolation, pad, views, broadcasting arithmetic and cat on the fast path equal the reference (${describeConfig(cfg)})`, async () => {
     const wb = await backend(cfg);
     const fast = wasmExecBackend(wb);
     for (const [name, op, attrs, inputs] of cases()) {
-      const { graph, want } = nodeGraph(op, attrs, inputs);
+      const { graph, wants } = nodeGraph(op, attrs, inputs);
       assert.ok(fast.supports(graph.nodes[0]!, graph), `${name}: the fast path takes it`);
       for (const detail of ['all', 'outputs'] as const) {
         const r = await runGraph(graph, new Map(), inputs, { seed: 0, backends: [fast, referenceBackend], detail });
         assert.equal(r.status, 'ok', `${name}: ${r.message}`);
         assert.equal(r.nodes[0]!.backend, 'wasm', name);
-        assertClose(`${name} (${detail})`, r.outputs[0]!, want);
+        wants.forEach((w, k) => assertClose(`${name} output ${k} (${detail})`, r.outputs[k]!, w));
         assert.equal(wb.keptCount, 0, `${name}: nothing left in the kernels' memory`);
       }
     }

@@ -41,6 +41,12 @@ const MIN_ON_WASM: Partial<Record<OpName, number>> = {
   softmax: 4,
   interpolate: 27,
   pad: 13,
+  permute: 2,
+  slice: 2,
+  expand: 1,
+  split: 2,
+  pixel_shuffle: 2,
+  pixel_unshuffle: 2,
 };
 
 interface CaseGraph {

@@ -83,17 +83,19 @@ export function describeConfig(o: NodeBackendOptions): string {
 }
 
 /**
- * One node over the given inputs as a graph, with its reference output (which also gives the output's
- * shape and dtype); `output` stands in for a node the reference refuses (only its support is asked).
+ * One node over the given inputs as a graph, with its reference outputs (which also give the outputs'
+ * shapes and dtypes; `want` is the first, `wants` all of them, each a graph output); `output` stands
+ * in for a node the reference refuses (only its support is asked then).
  */
-export function nodeGraph(op: OpName, attrs: unknown, inputs: readonly NDArray[], output?: NDArray): { graph: Graph; want: NDArray } {
-  const want = output ?? runRef(op, inputs, attrs as never)[0]!;
-  const node = { op, attrs, inputs: inputs.map((_, i) => i), outputs: [inputs.length], path: op, line: 1 } as OpNode;
+export function nodeGraph(op: OpName, attrs: unknown, inputs: readonly NDArray[], output?: NDArray): { graph: Graph; want: NDArray; wants: NDArray[] } {
+  const wants = output ? [output] : runRef(op, inputs, attrs as never);
+  const outIds = wants.map((_, k) => inputs.length + k);
+  const node = { op, attrs, inputs: inputs.map((_, i) => i), outputs: outIds, path: op, line: 1 } as OpNode;
   const graph: Graph = {
-    values: [...inputs.map((x, i) => ({ id: i, shape: x.shape.slice(), dtype: x.dtype })), { id: inputs.length, shape: want.shape.slice(), dtype: want.dtype }],
+    values: [...inputs.map((x, i) => ({ id: i, shape: x.shape.slice(), dtype: x.dtype })), ...wants.map((w, k) => ({ id: inputs.length + k, shape: w.shape.slice(), dtype: w.dtype }))],
     nodes: [node],
     inputs: inputs.map((_, i) => i),
-    outputs: [inputs.length],
+    outputs: outIds,
   };
-  return { graph, want };
+  return { graph, want: wants[0]!, wants };
 }

@@ -1,8 +1,9 @@
 // The WebAssembly SIMD fast path as an executor backend: conv and transposed conv (1-D/2-D/3-D),
 // linear, matmul, max/avg pools (1-D/2-D/3-D; adaptive ones whose sizes divide), batch norm (eval
 // and train), instance/group/layer norm, the common activations, softmax, interpolate, pad,
-// add/sub/mul/div where the broadcast is per channel or over the last dims, cat and reshape; every
-// other node falls through to the next backend.
+// add/sub/mul/div where the broadcast is per channel or over the last dims, cat, reshape and the
+// strided views (permute, slice, expand, split, pixel shuffle); every other node falls through to
+// the next backend.
 import { numel, type NDArray } from '../ndarray';
 import type { AvgPoolAttrs, ConvAttrs, ConvTransposeAttrs, Graph, MaxPoolAttrs, OpNode } from '../../../server/src/engine/graph/ir';
 import type { LayerHandle, WasmBackend } from '../wasm/backend';
@@ -19,6 +20,7 @@ import { statsFromMoments } from './stats';
 import { activationOf } from '../wasm/activation';
 import { broadcastPlan } from '../wasm/broadcast';
 import { padProblem } from '../ref/pad';
+import { expandView, permuteView, pixelShuffleView, pixelUnshuffleView, sliceView, splitViews } from '../wasm/views';
 
 export interface WasmExecBackend extends Backend {
   /** Releases the packed weights of layers the last complete run did not use (an edit removed or changed them). */
@@ -292,6 +294,22 @@ export function wasmExecBackend(wb: WasmBackend): WasmExecBackend {
         return wb.interpolate(ins[0]!, node.attrs, { keep });
       case 'pad':
         return wb.pad(ins[0]!, node.attrs, { keep });
+      case 'permute':
+        return wb.view(ins[0]!, permuteView(ins[0]!.shape, node.attrs)!, ctx.graph.values[node.outputs[0]!]!.shape, { keep });
+      case 'slice':
+        return wb.view(ins[0]!, sliceView(ins[0]!.shape, node.attrs)!, ctx.graph.values[node.outputs[0]!]!.shape, { keep });
+      case 'expand':
+        return wb.view(ins[0]!, expandView(ins[0]!.shape, node.attrs)!, node.attrs.shape, { keep });
+      case 'pixel_shuffle':
+        return wb.view(ins[0]!, pixelShuffleView(ins[0]!.shape, node.attrs)!, ctx.graph.values[node.outputs[0]!]!.shape, { keep });
+      case 'pixel_unshuffle':
+        return wb.view(ins[0]!, pixelUnshuffleView(ins[0]!.shape, node.attrs)!, ctx.graph.values[node.outputs[0]!]!.shape, { keep });
+      case 'split': {
+        const views = splitViews(ins[0]!.shape, node.attrs)!;
+        const outs: NDArray[] = [];
+        for (const v of views) outs.push(await wb.view(ins[0]!, v, v.shape, { keep }));
+        return outs;
+      }
       default:
         throw new Error(`the wasm backend has no kernel for ${node.op}`);
     }
@@ -352,6 +370,18 @@ export function wasmExecBackend(wb: WasmBackend): WasmExecBackend {
         }
         case 'cat':
           return node.inputs.every((v) => f32(g, v));
+        case 'permute':
+          return f32(g, node.outputs[0]) && permuteView(g.values[x!]!.shape, node.attrs) !== null;
+        case 'slice':
+          return f32(g, node.outputs[0]) && sliceView(g.values[x!]!.shape, node.attrs) !== null;
+        case 'expand':
+          return f32(g, node.outputs[0]) && expandView(g.values[x!]!.shape, node.attrs) !== null;
+        case 'pixel_shuffle':
+          return f32(g, node.outputs[0]) && pixelShuffleView(g.values[x!]!.shape, node.attrs) !== null;
+        case 'pixel_unshuffle':
+          return f32(g, node.outputs[0]) && pixelUnshuffleView(g.values[x!]!.shape, node.attrs) !== null;
+        case 'split':
+          return node.outputs.every((v) => f32(g, v)) && splitViews(g.values[x!]!.shape, node.attrs)?.length === node.outputs.length;
         case 'pad':
           // What PyTorch refuses stays with the reference, which reports it.
           return f32(g, node.outputs[0]) && padProblem(g.values[x!]!.shape, node.attrs) === null;
@@ -382,12 +412,16 @@ export function wasmExecBackend(wb: WasmBackend): WasmExecBackend {
       }
       try {
         const r = await exec(node, ins, ctx);
-        const [y, ...rest] = Array.isArray(r) ? r : [r];
-        if (keep) return [y!, ...rest];
-        const copy: NDArray = { shape: y!.shape.slice(), dtype: 'float32', data: new Float32Array(y!.data as Float32Array) };
-        // The chain's later nodes get the copied result (the arena is reset below).
-        for (const [i, t] of ahead) if (t === y) ahead.set(i, copy);
-        return [copy, ...rest];
+        const ys = Array.isArray(r) ? r : [r];
+        if (keep) return ys;
+        // Outputs in the arena are copied out before it is reset below (extra outputs such as running
+        // statistics are plain arrays already); a fused chain's later nodes get the copy.
+        return ys.map((y) => {
+          if (!wb.inMemory(y)) return y;
+          const copy: NDArray = { shape: y.shape.slice(), dtype: 'float32', data: new Float32Array(y.data as Float32Array) };
+          for (const [i, t] of ahead) if (t === y) ahead.set(i, copy);
+          return copy;
+        });
       } finally {
         wb.resetArena();
       }

@@ -23,6 +23,7 @@ import { runCat } from './join';
 import { runSoftmax } from './softmax';
 import { runInterpolate } from './resample';
 import { runPad } from './pad';
+import { runStrided, type View } from './views';
 import { runBatchNormTrain, runGroupNorm, runInstanceNorm, runLayerNorm, type BatchNormTrain, type InstanceNormParams, type NormAffine } from './norm';
 
 /** A layer with prepared (packed) weights. */
@@ -237,6 +238,11 @@ export class WasmBackend {
     return this.enqueue(o, async () => runPad(this.ctx, x, attrs));
   }
 
+  /** A strided view of x (views.ts: permute, slice, expand, split, pixel shuffle) copied into a tensor of `shape`. */
+  view(x: NDArray, v: View, shape: readonly number[], o: Pick<OpOptions, 'signal' | 'keep'> = {}): Promise<NDArray> {
+    return this.enqueue(o, () => runStrided(this.ctx, x, v, shape));
+  }
+
   /** softmax (or log_softmax) along `dim`. */
   softmax(x: NDArray, dim: number, log: boolean, o: Pick<OpOptions, 'signal' | 'keep'> = {}): Promise<NDArray> {
     return this.enqueue(o, () => runSoftmax(this.ctx, x, dim, log));
@@ -301,6 +307,11 @@ export class WasmBackend {
     this.kept.delete(x.data);
     this.heap.release(ptr);
     return true;
+  }
+
+  /** Whether x's data is a view of the kernels' memory (an arena output is, until `resetArena`). */
+  inMemory(x: NDArray): boolean {
+    return this.heap.owns(x.data);
   }
 
   /** Whether `x` is an output returned with `keep` and not yet freed. */
