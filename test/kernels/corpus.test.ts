@@ -1,7 +1,7 @@
 // Fixture-corpus models run end to end against PyTorch: the engine traces the model's own source into
-// a graph, its PyTorch weights are loaded, and the executor's output (reference kernels alone, and
-// with the WebAssembly fast path in front) must equal PyTorch's eval-mode output
-// (test/gen/make_corpus_runs.py records them).
+// a graph, its PyTorch weights are loaded, and the executor's output (reference kernels alone; with
+// the WebAssembly fast path in front, detailed, fused, and on a non-shared memory) must equal
+// PyTorch's eval-mode output (test/gen/make_corpus_runs.py records them).
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
@@ -38,8 +38,11 @@ function relErr(got: NDArray, want: NDArray): number {
 }
 
 let wasm: WasmBackend | null = null;
+/** A plain memory and one thread, as a browser page without cross-origin isolation runs: every output is copied out. */
+let plain: WasmBackend | null = null;
 after(async () => {
   await wasm?.dispose();
+  await plain?.dispose();
 });
 
 const cases = JSON.parse(readFileSync(join(CORPUS, 'cases.json'), 'utf8')) as { id: string; inputs: number; outputs: number }[];
@@ -53,6 +56,7 @@ for (const c of cases) {
   test(`${c.id}: traced, loaded and run, equal to PyTorch`, async () => {
     await loadParser();
     wasm ??= await createNodeBackend({ threads: 1 });
+    plain ??= await createNodeBackend({ threads: 1, sharedMemory: false });
     const truth = JSON.parse(readFileSync(join(FIXTURES, 'truth', `${c.id}.json`), 'utf8')) as Truth;
     const file = join(FIXTURES, truth.file);
     const [tg] = traceGraph(readFileSync(file, 'utf8'), { file, model: truth.model, kwargs: truth.kwargs, inputs: truth.inputs, host: nodeHost(() => null) });
@@ -67,6 +71,7 @@ for (const c of cases) {
       ['reference', [referenceBackend], 'all'],
       ['wasm', [wasmExecBackend(wasm), referenceBackend], 'all'],
       ['wasm fused', [wasmExecBackend(wasm), referenceBackend], 'outputs'],
+      ['wasm, non-shared memory', [wasmExecBackend(plain), referenceBackend], 'all'],
     ];
     for (const [name, backends, detail] of runs) {
       const r = await runGraph(tg.graph, new Map(values), inputs, { seed: 0, backends, detail });

@@ -132,9 +132,12 @@ function cases(): Array<[string, OpName, unknown, NDArray[]]> {
   return c;
 }
 
-for (const cfg of CONFIGS) {
+// The last: a plain memory and one thread, as in a browser page without cross-origin isolation,
+// where every output is copied out of the kernels' memory (growing it would detach the views).
+for (const cfg of [...CONFIGS, { threads: 1, relaxed: false, sharedMemory: false as const }]) {
   test(`activations, softmax, interpolation, pad, views, broadcasting arithmetic and cat on the fast path equal the reference (${describeConfig(cfg)})`, async () => {
     const wb = await backend(cfg);
+    assert.equal(wb.shared, cfg.sharedMemory !== false, 'the memory kind under test');
     const fast = wasmExecBackend(wb);
     for (const [name, op, attrs, inputs] of cases()) {
       const { graph, wants } = nodeGraph(op, attrs, inputs);

@@ -79,7 +79,7 @@ export const CONFIGS: readonly NodeBackendOptions[] = [
 ];
 
 export function describeConfig(o: NodeBackendOptions): string {
-  return `${o.relaxed ? 'relaxed SIMD' : 'SIMD128'}, ${o.threads} thread${o.threads === 1 ? '' : 's'}`;
+  return `${o.relaxed ? 'relaxed SIMD' : 'SIMD128'}, ${o.threads} thread${o.threads === 1 ? '' : 's'}${o.sharedMemory === false ? ', non-shared memory' : ''}`;
 }
 
 /**

@@ -33,9 +33,11 @@ const CASES: Array<[string, OpName, unknown, number[]]> = [
   ['reshape (flatten)', 'reshape', { shape: [2, 60] }, [2, 3, 4, 5]],
 ];
 
-for (const cfg of CONFIGS) {
+// The last: a plain memory, one thread (a browser page without cross-origin isolation).
+for (const cfg of [...CONFIGS, { threads: 1, relaxed: false, sharedMemory: false as const }]) {
   test(`3-D and adaptive pools and reshape on the fast path equal the reference (${describeConfig(cfg)})`, async () => {
     const wb = await backend(cfg);
+    assert.equal(wb.shared, cfg.sharedMemory !== false, 'the memory kind under test');
     const fast = wasmExecBackend(wb);
     for (const [k, [name, op, attrs, shape]] of CASES.entries()) {
       const x = randn(shape, 200 + k, 3);

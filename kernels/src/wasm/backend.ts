@@ -38,6 +38,11 @@ export interface BackendOptions {
   maxMemoryMiB?: number;
   /** Tests: fill every output with NaN before the kernel writes it. */
   poisonOutputs?: boolean;
+  /**
+   * false: a plain, non-shared memory and one thread even where shared memory exists (what a browser
+   * page without cross-origin isolation gets; tests run that path in Node with it).
+   */
+  sharedMemory?: false;
   /** Iterations an idle worker spins before sleeping (default 20000, about 0.1 ms). */
   spin?: number;
   /**
@@ -75,7 +80,8 @@ const HEAP_START = 4096;
 
 export async function createWasmBackend(platform: Platform, opts: BackendOptions = {}): Promise<WasmBackend> {
   const threads = Math.max(1, Math.min(CTRL.MAX_THREADS, Math.floor(opts.threads ?? platform.cores)));
-  const choice = chooseVariant(opts.relaxed ?? 'auto');
+  const detected = chooseVariant(opts.relaxed ?? 'auto');
+  const choice = opts.sharedMemory === false ? { ...detected, shared: false } : detected;
   const file = variantFile(choice.variant, choice.shared);
   const bytes = await platform.loadBinary(file);
   const module = await WebAssembly.compile(bytes);
