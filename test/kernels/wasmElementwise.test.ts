@@ -1,4 +1,4 @@
-// Activations, softmax, interpolation, pad, views (permute, slice, expand, split, pixel shuffle),
+// Activations, softmax, interpolation, pad, reductions, views (permute, slice, expand, split, pixel shuffle),
 // broadcasting arithmetic and cat on the fast path, run through the executor backend
 // against the TypeScript reference on seeded inputs: every activation the kernel has (NaN, large
 // magnitudes, sizes that are not a multiple of 4), the broadcast patterns in both operand orders
@@ -116,6 +116,20 @@ function cases(): Array<[string, OpName, unknown, NDArray[]]> {
   c.push(['pixel shuffle x2', 'pixel_shuffle', { upscale: 2 }, [f32([2, 12, 3, 5], 93)]]);
   c.push(['pixel shuffle x3, no batch', 'pixel_shuffle', { upscale: 3 }, [f32([9, 2, 4], 94)]]);
   c.push(['pixel unshuffle x2', 'pixel_unshuffle', { downscale: 2 }, [f32([2, 3, 6, 8], 95)]]);
+  const big = f32([2, 3, 17, 19], 96, 4);
+  (big.data as Float32Array).forEach((v, i, d) => (d[i] = v + 100));
+  c.push(['mean over H, W (a global average pool by hand)', 'reduce', { fn: 'mean', dims: [2, 3], keepdim: false }, [big]]);
+  c.push(['mean over H, W, keepdim', 'reduce', { fn: 'mean', dims: [2, 3], keepdim: true }, [big]]);
+  c.push(['sum over the last dim', 'reduce', { fn: 'sum', dims: [3], keepdim: false }, [t4]]);
+  c.push(['sum of everything', 'reduce', { fn: 'sum', dims: [0, 1, 2, 3], keepdim: false }, [t4]]);
+  c.push(['unbiased var over C, H, W of data far from zero', 'reduce', { fn: 'var', dims: [1, 2, 3], keepdim: false, correction: 1 }, [big]]);
+  c.push(['biased std over the last dim', 'reduce', { fn: 'std', dims: [3], keepdim: true, correction: 0 }, [t4]]);
+  c.push(['std of one element per row (correction 1: n − 1 = 0)', 'reduce', { fn: 'std', dims: [1], keepdim: false, correction: 1 }, [f32([3, 1], 97)]]);
+  const withInf = f32([2, 4, 5], 98);
+  (withInf.data as Float32Array)[3] = Infinity;
+  (withInf.data as Float32Array)[27] = NaN;
+  c.push(['mean and sum with an infinity and a NaN', 'reduce', { fn: 'mean', dims: [2], keepdim: false }, [withInf]]);
+  c.push(['var with an infinity and a NaN', 'reduce', { fn: 'var', dims: [2], keepdim: false, correction: 1 }, [withInf]]);
   for (const log of [false, true]) {
     const name = log ? 'log_softmax' : 'softmax';
     // Last dim (rows, with a tail), a middle dim with a stride (4-column blocks and leftovers), the first dim, a vector.
@@ -162,6 +176,8 @@ test('arithmetic the kernels do not cover stays on the reference', async () => {
     ['floor division', 'binary', { fn: 'div', rounding: 'floor' }, [X, f32([2, 6, 5, 7], 4)]],
     ['maximum', 'binary', { fn: 'maximum' }, [X, f32([2, 6, 5, 7], 5)]],
     ['a function without a kernel', 'unary', { fn: 'mish' }, [X]],
+    ['a reduction over leading dims', 'reduce', { fn: 'mean', dims: [0, 1], keepdim: false }, [X]],
+    ['amax', 'reduce', { fn: 'amax', dims: [3], keepdim: false }, [X]],
     ['reflect padding as wide as the dim (PyTorch refuses it)', 'pad', { mode: 'reflect', before: [0, 0, 0, 7], after: [0, 0, 0, 0], value: 0 }, [X]],
   ];
   for (const [name, op, attrs, inputs] of refused) {

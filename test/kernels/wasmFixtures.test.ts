@@ -39,6 +39,7 @@ const MIN_ON_WASM: Partial<Record<OpName, number>> = {
   cat: 1,
   reshape: 2,
   softmax: 4,
+  reduce: 4,
   interpolate: 27,
   pad: 13,
   permute: 2,

@@ -1,9 +1,9 @@
 // The WebAssembly SIMD fast path as an executor backend: conv and transposed conv (1-D/2-D/3-D),
 // linear, matmul, max/avg pools (1-D/2-D/3-D; adaptive ones whose sizes divide), batch norm (eval
 // and train), instance/group/layer norm, the common activations, softmax, interpolate, pad,
-// add/sub/mul/div where the broadcast is per channel or over the last dims, cat, reshape and the
-// strided views (permute, slice, expand, split, pixel shuffle); every other node falls through to
-// the next backend.
+// sum/mean/var/std over trailing dims, add/sub/mul/div where the broadcast is per channel or over
+// the last dims, cat, reshape and the strided views (permute, slice, expand, split, pixel
+// shuffle); every other node falls through to the next backend.
 import { numel, type NDArray } from '../ndarray';
 import type { AvgPoolAttrs, ConvAttrs, ConvTransposeAttrs, Graph, MaxPoolAttrs, OpNode } from '../../../server/src/engine/graph/ir';
 import type { LayerHandle, WasmBackend } from '../wasm/backend';
@@ -20,6 +20,7 @@ import { statsFromMoments } from './stats';
 import { activationOf } from '../wasm/activation';
 import { broadcastPlan } from '../wasm/broadcast';
 import { padProblem } from '../ref/pad';
+import { trailingReduction } from '../wasm/reduce';
 import { expandView, permuteView, pixelShuffleView, pixelUnshuffleView, sliceView, splitViews } from '../wasm/views';
 
 export interface WasmExecBackend extends Backend {
@@ -290,6 +291,8 @@ export function wasmExecBackend(wb: WasmBackend): WasmExecBackend {
         return wb.cat(ins, node.attrs.dim, { keep });
       case 'softmax':
         return wb.softmax(ins[0]!, node.attrs.dim, node.attrs.log, { keep });
+      case 'reduce':
+        return wb.reduce(ins[0]!, node.attrs, { keep });
       case 'interpolate':
         return wb.interpolate(ins[0]!, node.attrs, { keep });
       case 'pad':
@@ -391,6 +394,8 @@ export function wasmExecBackend(wb: WasmBackend): WasmExecBackend {
           const s = g.values[x!]!.shape;
           return s.length >= a.nd + 1 && a.size.length === a.nd && a.size.every((n) => Number.isInteger(n) && n >= 1) && s.slice(s.length - a.nd).every((n) => n >= 1) && !(a.alignCorners && a.mode.startsWith('nearest'));
         }
+        case 'reduce':
+          return f32(g, node.outputs[0]) && trailingReduction(node.attrs, g.values[x!]!.shape);
         case 'softmax': {
           const rank = g.values[x!]!.shape.length;
           return rank > 0 && node.attrs.dim >= 0 && node.attrs.dim < rank;

@@ -2,7 +2,7 @@
 // worker pool, prepare layers once (packed weights), and run ops one at a time on NDArrays whose
 // data lives in the kernels' memory (outputs are views into a per-run arena, or heap blocks the caller
 // frees with `free` when the op ran with `keep`).
-import type { AvgPoolAttrs, BinaryAttrs, ConvAttrs, ConvTransposeAttrs, InterpolateAttrs, MaxPoolAttrs, PadAttrs } from '../../../server/src/engine/graph/ir';
+import type { AvgPoolAttrs, BinaryAttrs, ConvAttrs, ConvTransposeAttrs, InterpolateAttrs, MaxPoolAttrs, PadAttrs, ReduceAttrs } from '../../../server/src/engine/graph/ir';
 import { numel, type NDArray } from '../ndarray';
 import { KernelPool, type JobFn } from '../pool/pool';
 import type { WorkerHost } from '../pool/host';
@@ -24,6 +24,7 @@ import { runSoftmax } from './softmax';
 import { runInterpolate } from './resample';
 import { runPad } from './pad';
 import { runStrided, type View } from './views';
+import { runReduce } from './reduce';
 import { runBatchNormTrain, runGroupNorm, runInstanceNorm, runLayerNorm, type BatchNormTrain, type InstanceNormParams, type NormAffine } from './norm';
 
 /** A layer with prepared (packed) weights. */
@@ -247,6 +248,11 @@ export class WasmBackend {
   /** A strided view of x (views.ts: permute, slice, expand, split, pixel shuffle) copied into a tensor of `shape`. */
   view(x: NDArray, v: View, shape: readonly number[], o: Pick<OpOptions, 'signal' | 'keep'> = {}): Promise<NDArray> {
     return this.enqueue(o, () => runStrided(this.ctx, x, v, shape));
+  }
+
+  /** sum, mean, var or std over the trailing dims (reduce.ts's trailingReduction says which reductions). */
+  reduce(x: NDArray, attrs: ReduceAttrs, o: Pick<OpOptions, 'signal' | 'keep'> = {}): Promise<NDArray> {
+    return this.enqueue(o, () => runReduce(this.ctx, x, attrs));
   }
 
   /** softmax (or log_softmax) along `dim`. */

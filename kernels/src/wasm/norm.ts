@@ -26,8 +26,9 @@ function perTile(len: number): number {
  * d², and Σ(x − m)² = Σd² − (Σd)²/len with m = c + Σd/len, which is exact in real arithmetic and
  * keeps the rounding of c out of the result. Segments are then combined by the caller (batch norm
  * adds the planes of one channel: pass `groupOf`, segment -> statistic index, and `groups`).
+ * Exported for reduce.ts (sum/mean/var/std over trailing dims).
  */
-async function moments(
+export async function segmentMoments(
   ctx: KernelContext, xPtr: number, nseg: number, len: number, groups = nseg, groupOf: (s: number) => number = (s) => s,
 ): Promise<{ mean: Float64Array; m2: Float64Array; count: number }> {
   const per = perTile(len);
@@ -62,6 +63,13 @@ async function moments(
     const mean = new Float64Array(groups);
     const m2 = new Float64Array(groups);
     for (let g = 0; g < groups; g++) {
+      if (!Number.isFinite(c[g]!)) {
+        // An infinity (or NaN) in the segment: its mean is what the plain sum says (±Inf or NaN, as
+        // PyTorch's), its spread NaN; the centred pass would turn ±Inf into NaN.
+        mean[g] = c[g]! / count;
+        m2[g] = NaN;
+        continue;
+      }
       mean[g] = center[g]! + d[g]! / count;
       m2[g] = Math.max(0, q[g]! - (d[g]! * d[g]!) / count);
     }
@@ -102,7 +110,7 @@ export async function runBatchNormTrain(ctx: KernelContext, x: NDArray, bn: Batc
   checkChannels(op, C, [bn.weight, 'weight'], [bn.bias, 'bias'], [bn.runningMean, 'running_mean'], [bn.runningVar, 'running_var']);
   if (N * L <= 1) throw new Error(`${op}: expected more than 1 value per channel when training, got input [${x.shape.join(', ')}]`);
   const xPtr = ctx.input(x, op);
-  const st = await moments(ctx, xPtr, N * C, L, C, (s) => s % C);
+  const st = await segmentMoments(ctx, xPtr, N * C, L, C, (s) => s % C);
   const scale = new Float32Array(C);
   const shift = new Float32Array(C);
   for (let c = 0; c < C; c++) {
@@ -161,7 +169,7 @@ export async function runInstanceNorm(ctx: KernelContext, x: NDArray, p: Instanc
   }
   if (L <= 1) throw new Error(`${op}: expected more than 1 spatial element when training, got input [${x.shape.join(', ')}]`);
   const xPtr = ctx.input(x, op);
-  const st = await moments(ctx, xPtr, N * C, L);
+  const st = await segmentMoments(ctx, xPtr, N * C, L);
   const scale = new Float32Array(N * C);
   const shift = new Float32Array(N * C);
   for (let i = 0; i < N * C; i++) {
@@ -197,7 +205,7 @@ export async function runGroupNorm(ctx: KernelContext, x: NDArray, groups: numbe
   const L = spatial(x);
   const cg = C / groups;
   const xPtr = ctx.input(x, op);
-  const st = await moments(ctx, xPtr, N * groups, cg * L);
+  const st = await segmentMoments(ctx, xPtr, N * groups, cg * L);
   const scale = new Float32Array(N * C);
   const shift = new Float32Array(N * C);
   for (let i = 0; i < N * C; i++) {
@@ -222,7 +230,7 @@ export async function runLayerNorm(ctx: KernelContext, x: NDArray, len: number, 
   const xPtr = ctx.input(x, op);
   const gPtr = p.weight ? ctx.input(p.weight, op) : 0;
   const bPtr = p.bias ? ctx.input(p.bias, op) : 0;
-  const st = await moments(ctx, xPtr, rows, len);
+  const st = await segmentMoments(ctx, xPtr, rows, len);
   const stPtr = ctx.arena.alloc(rows * 8);
   const pairs = ctx.heap.f32(stPtr, rows * 2);
   for (let r = 0; r < rows; r++) {
