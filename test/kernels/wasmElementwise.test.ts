@@ -1,4 +1,4 @@
-// Activations, softmax, interpolation, pad, reductions, views (permute, slice, expand, split, pixel shuffle),
+// Activations, softmax, interpolation, pad, reductions, einsum, views (permute, slice, expand, split, pixel shuffle),
 // broadcasting arithmetic and cat on the fast path, run through the executor backend
 // against the TypeScript reference on seeded inputs: every activation the kernel has (NaN, large
 // magnitudes, sizes that are not a multiple of 4), the broadcast patterns in both operand orders
@@ -130,6 +130,16 @@ function cases(): Array<[string, OpName, unknown, NDArray[]]> {
   (withInf.data as Float32Array)[27] = NaN;
   c.push(['mean and sum with an infinity and a NaN', 'reduce', { fn: 'mean', dims: [2], keepdim: false }, [withInf]]);
   c.push(['var with an infinity and a NaN', 'reduce', { fn: 'var', dims: [2], keepdim: false, correction: 1 }, [withInf]]);
+  const q = f32([2, 3, 5, 8], 100);
+  const k = f32([2, 3, 7, 8], 101);
+  const scores = f32([2, 3, 5, 7], 102);
+  c.push(['einsum attention scores bhid,bhjd->bhij', 'einsum', { equation: 'bhid,bhjd->bhij' }, [q, k]]);
+  c.push(['einsum attention output bhij,bhjd->bhid', 'einsum', { equation: 'bhij,bhjd->bhid' }, [scores, k]]);
+  c.push(['einsum with the output reordered bhid,bhjd->bjhi', 'einsum', { equation: 'bhid,bhjd->bjhi' }, [q, k]]);
+  c.push(['einsum matrix product ij,jk->ik', 'einsum', { equation: 'ij,jk->ik' }, [f32([5, 6], 103), f32([6, 9], 104)]]);
+  c.push(['einsum outer product i,j->ij', 'einsum', { equation: 'i,j->ij' }, [f32([5], 105), f32([3], 106)]]);
+  c.push(['einsum dot product i,i->', 'einsum', { equation: 'i,i->' }, [f32([11], 107), f32([11], 108)]]);
+  c.push(['einsum channel mixing nchw,oc->nohw', 'einsum', { equation: 'nchw,oc->nohw' }, [f32([2, 4, 3, 5], 109), f32([6, 4], 110)]]);
   for (const log of [false, true]) {
     const name = log ? 'log_softmax' : 'softmax';
     // Last dim (rows, with a tail), a middle dim with a stride (4-column blocks and leftovers), the first dim, a vector.
@@ -178,6 +188,9 @@ test('arithmetic the kernels do not cover stays on the reference', async () => {
     ['a function without a kernel', 'unary', { fn: 'mish' }, [X]],
     ['a reduction over leading dims', 'reduce', { fn: 'mean', dims: [0, 1], keepdim: false }, [X]],
     ['amax', 'reduce', { fn: 'amax', dims: [3], keepdim: false }, [X]],
+    ['an einsum diagonal', 'einsum', { equation: 'ii,ij->ij' }, [f32([4, 4], 6), f32([4, 5], 7)]],
+    ['an einsum summing a letter of one operand', 'einsum', { equation: 'ij,jk->k' }, [f32([3, 4], 8), f32([4, 5], 9)]],
+    ['an einsum of three operands', 'einsum', { equation: 'i,i,i->' }, [f32([4], 10), f32([4], 11), f32([4], 12)]],
     ['reflect padding as wide as the dim (PyTorch refuses it)', 'pad', { mode: 'reflect', before: [0, 0, 0, 7], after: [0, 0, 0, 0], value: 0 }, [X]],
   ];
   for (const [name, op, attrs, inputs] of refused) {

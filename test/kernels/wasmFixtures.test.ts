@@ -40,6 +40,7 @@ const MIN_ON_WASM: Partial<Record<OpName, number>> = {
   reshape: 2,
   softmax: 4,
   reduce: 4,
+  einsum: 4,
   interpolate: 27,
   pad: 13,
   permute: 2,

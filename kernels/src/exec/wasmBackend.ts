@@ -1,9 +1,9 @@
 // The WebAssembly SIMD fast path as an executor backend: conv and transposed conv (1-D/2-D/3-D),
 // linear, matmul, max/avg pools (1-D/2-D/3-D; adaptive ones whose sizes divide), batch norm (eval
 // and train), instance/group/layer norm, the common activations, softmax, interpolate, pad,
-// sum/mean/var/std over trailing dims, add/sub/mul/div where the broadcast is per channel or over
-// the last dims, cat, reshape and the strided views (permute, slice, expand, split, pixel
-// shuffle); every other node falls through to the next backend.
+// sum/mean/var/std over trailing dims, two-operand einsum, add/sub/mul/div where the broadcast is
+// per channel or over the last dims, cat, reshape and the strided views (permute, slice, expand,
+// split, pixel shuffle); every other node falls through to the next backend.
 import { numel, type NDArray } from '../ndarray';
 import type { AvgPoolAttrs, ConvAttrs, ConvTransposeAttrs, Graph, MaxPoolAttrs, OpNode } from '../../../server/src/engine/graph/ir';
 import type { LayerHandle, WasmBackend } from '../wasm/backend';
@@ -21,6 +21,7 @@ import { activationOf } from '../wasm/activation';
 import { broadcastPlan } from '../wasm/broadcast';
 import { padProblem } from '../ref/pad';
 import { trailingReduction } from '../wasm/reduce';
+import { einsumPlan } from '../wasm/einsum';
 import { expandView, permuteView, pixelShuffleView, pixelUnshuffleView, sliceView, splitViews } from '../wasm/views';
 
 export interface WasmExecBackend extends Backend {
@@ -293,6 +294,8 @@ export function wasmExecBackend(wb: WasmBackend): WasmExecBackend {
         return wb.softmax(ins[0]!, node.attrs.dim, node.attrs.log, { keep });
       case 'reduce':
         return wb.reduce(ins[0]!, node.attrs, { keep });
+      case 'einsum':
+        return wb.einsum(ins[0]!, ins[1]!, einsumPlan(node.attrs.equation, ins[0]!.shape, ins[1]!.shape)!, { keep });
       case 'interpolate':
         return wb.interpolate(ins[0]!, node.attrs, { keep });
       case 'pad':
@@ -396,6 +399,8 @@ export function wasmExecBackend(wb: WasmBackend): WasmExecBackend {
         }
         case 'reduce':
           return f32(g, node.outputs[0]) && trailingReduction(node.attrs, g.values[x!]!.shape);
+        case 'einsum':
+          return node.inputs.length === 2 && f32(g, node.inputs[1]) && einsumPlan(node.attrs.equation, g.values[x!]!.shape, g.values[node.inputs[1]!]!.shape) !== null;
         case 'softmax': {
           const rank = g.values[x!]!.shape.length;
           return rank > 0 && node.attrs.dim >= 0 && node.attrs.dim < rank;

@@ -25,6 +25,7 @@ import { runInterpolate } from './resample';
 import { runPad } from './pad';
 import { runStrided, type View } from './views';
 import { runReduce } from './reduce';
+import { runEinsum, type EinsumPlan } from './einsum';
 import { runBatchNormTrain, runGroupNorm, runInstanceNorm, runLayerNorm, type BatchNormTrain, type InstanceNormParams, type NormAffine } from './norm';
 
 /** A layer with prepared (packed) weights. */
@@ -253,6 +254,11 @@ export class WasmBackend {
   /** sum, mean, var or std over the trailing dims (reduce.ts's trailingReduction says which reductions). */
   reduce(x: NDArray, attrs: ReduceAttrs, o: Pick<OpOptions, 'signal' | 'keep'> = {}): Promise<NDArray> {
     return this.enqueue(o, () => runReduce(this.ctx, x, attrs));
+  }
+
+  /** A two-operand einsum that einsumPlan maps to a batched matrix product. */
+  einsum(a: NDArray, b: NDArray, plan: EinsumPlan, o: Pick<OpOptions, 'signal' | 'keep'> = {}): Promise<NDArray> {
+    return this.enqueue(o, () => runEinsum(this.ctx, a, b, plan));
   }
 
   /** softmax (or log_softmax) along `dim`. */

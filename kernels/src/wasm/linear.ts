@@ -109,19 +109,28 @@ export async function runMatmul(ctx: KernelContext, a: NDArray, b: NDArray): Pro
   }
   const aPtr = ctx.input(a, 'matmul');
   const out = ctx.output([...a.shape.slice(0, -1), Nn]);
-  const { chunk, nchunk } = chunking(rows, K, Nn);
+  await runMatmulNT(ctx, aPtr, bt, out.ptr, batch, rows, K, Nn, b.shape.length === 2);
+  return out.array;
+}
+
+/**
+ * Y[s] = A[s] · B[s]ᵀ for s < batch, all in the kernels' memory: A [batch][rows][K], B given as
+ * [batch][N][K] rows (the layout the linear kernel streams; `sharedB`: one B for every s), Y
+ * [batch][rows][N].
+ */
+export async function runMatmulNT(ctx: KernelContext, aPtr: number, bPtr: number, yPtr: number, batch: number, rows: number, K: number, N: number, sharedB = false): Promise<void> {
+  const { chunk, nchunk } = chunking(rows, K, N);
   const params = ctx.params();
   try {
     ctx.setSlots(params, {
-      [S.L_N]: rows, [S.L_IN]: K, [S.L_OUT]: Nn, [S.L_X_PTR]: aPtr, [S.L_W_PTR]: bt, [S.L_BIAS_PTR]: 0,
-      [S.L_Y_PTR]: out.ptr, [S.L_RELU]: 0, [S.L_CHUNK]: chunk, [S.L_NCHUNK]: nchunk, [S.L_BATCH]: batch,
-      [S.L_XB]: rows * K, [S.L_WB]: b.shape.length === 2 ? 0 : K * Nn, [S.L_YB]: rows * Nn,
+      [S.L_N]: rows, [S.L_IN]: K, [S.L_OUT]: N, [S.L_X_PTR]: aPtr, [S.L_W_PTR]: bPtr, [S.L_BIAS_PTR]: 0,
+      [S.L_Y_PTR]: yPtr, [S.L_RELU]: 0, [S.L_CHUNK]: chunk, [S.L_NCHUNK]: nchunk, [S.L_BATCH]: batch,
+      [S.L_XB]: rows * K, [S.L_WB]: sharedB ? 0 : K * N, [S.L_YB]: rows * N,
     });
-    await ctx.run('linear', params, batch * nchunk, `matmul:${a.shape.join('x')}@${b.shape.join('x')}`);
+    await ctx.run('linear', params, batch * nchunk, `matmul:${batch}x${rows}x${K}x${N}`);
   } finally {
     ctx.heap.release(params);
   }
-  return out.array;
 }
 
 /** Output-feature chunks (multiples of 4) of roughly half a million multiply-adds each. */

@@ -90,7 +90,14 @@ export async function runStrided(ctx: KernelContext, x: NDArray, v: View, outSha
   if (n !== numel(outShape)) throw new Error(`${op}: a view of ${n} elements cannot fill [${outShape.join(', ')}]`);
   const xPtr = ctx.input(x, op);
   const out = ctx.output(outShape);
-  if (n === 0) return out.array;
+  await stridedInto(ctx, xPtr, v, out.ptr);
+  return out.array;
+}
+
+/** Copies view `v` of the tensor at xPtr into the contiguous block at dstPtr (both in the kernels' memory). */
+export async function stridedInto(ctx: KernelContext, xPtr: number, v: View, dstPtr: number): Promise<void> {
+  const n = numel(v.shape);
+  if (n === 0) return;
   // A 0-d view is a single element: one row of one.
   const shape = v.shape.length ? v.shape : [1];
   const strides = v.shape.length ? v.strides : [0];
@@ -102,10 +109,9 @@ export async function runStrided(ctx: KernelContext, x: NDArray, v: View, outSha
   const per = Math.max(1, Math.floor(CHUNK / W));
   const params = ctx.params();
   try {
-    ctx.setSlots(params, { [S.C_N]: rank, [S.C_H]: rows, [S.C_W]: per, [S.C_X_PTR]: xPtr + v.offset * 4, [S.C_OUT_PTR]: out.ptr, [S.C_PA_PTR]: tab });
+    ctx.setSlots(params, { [S.C_N]: rank, [S.C_H]: rows, [S.C_W]: per, [S.C_X_PTR]: xPtr + v.offset * 4, [S.C_OUT_PTR]: dstPtr, [S.C_PA_PTR]: tab });
     await ctx.run('strided', params, Math.ceil(rows / per), `${shape.join('x')}:${strides.join(',')}`);
   } finally {
     ctx.heap.release(params);
   }
-  return out.array;
 }
