@@ -1,6 +1,7 @@
 // Linear layers and matrix products on the fast path: Y = X W^T + b with W kept in PyTorch's
 // [out, in] layout (copied into the kernels' memory once per layer), split over output features.
 import type { NDArray } from '../ndarray';
+import { stridedInto } from './views';
 import { KernelContext } from './context';
 import * as S from './layout';
 
@@ -99,14 +100,10 @@ export async function runMatmul(ctx: KernelContext, a: NDArray, b: NDArray): Pro
   const Nn = b.shape[b.shape.length - 1]!;
   const batch = b.shape.length === 2 ? 1 : b.data.length / (K * Nn);
   const rows = b.shape.length === 2 ? a.data.length / K : M;
-  // The kernel wants the right operand as [N][K] rows: transpose b once into the arena.
+  // The kernel wants the right operand as [N][K] rows: b transposed into the arena by the strided kernel.
+  const bPtr = ctx.input(b, 'matmul');
   const bt = ctx.arena.alloc(Math.max(1, b.data.length) * 4);
-  const btv = ctx.heap.f32(bt, b.data.length);
-  const bd = b.data;
-  for (let s = 0; s < batch; s++) {
-    const o = s * K * Nn;
-    for (let k = 0; k < K; k++) for (let n = 0; n < Nn; n++) btv[o + n * K + k] = bd[o + k * Nn + n]!;
-  }
+  await stridedInto(ctx, bPtr, { shape: [batch, Nn, K], strides: [K * Nn, 1, Nn], offset: 0 }, bt);
   const aPtr = ctx.input(a, 'matmul');
   const out = ctx.output([...a.shape.slice(0, -1), Nn]);
   await runMatmulNT(ctx, aPtr, bt, out.ptr, batch, rows, K, Nn, b.shape.length === 2);
