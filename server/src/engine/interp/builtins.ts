@@ -82,7 +82,7 @@ export function makeBuiltins(ip: Interp): Map<string, Value> {
       if (a.pos.some((x) => x instanceof Unknown || x instanceof Tensor)) return new Unknown('range() of an unknown value');
       // A loop over time steps of a declared [T, ...] input: its count is a symbol, not an error.
       const sym = a.pos.find((x): x is Sym => x instanceof Sym);
-      if (sym) return new SymbolicRange(`range() over the symbolic size ${dimStr(sym)}`, a.pos.length > 1 && isInt(a.pos[0]!) ? Number(a.pos[0]) : 0);
+      if (sym) return new SymbolicRange(`range() over the symbolic size ${dimStr(sym)}`, a.pos.length > 1 && isInt(a.pos[0]!) ? Number(a.pos[0]) : 0, a.pos.length === 1 ? sym : null);
       raise('TypeError', `'${typeName(a.pos.find((x) => !isInt(x))!)}' object cannot be interpreted as an integer`, a.site, 'type-error');
     }
     if (n.length === 1) return new PyRange(0, n[0]!, 1);
@@ -94,6 +94,7 @@ export function makeBuiltins(ip: Interp): Map<string, Value> {
   def('len', (a) => {
     const v = a.pos[0]!;
     if (typeof v === 'string') return v.length;
+    if (v instanceof PyList && v.symbolicCount !== undefined && v.items.length === 1) return v.symbolicCount;
     if (v instanceof PyList || v instanceof PyTuple || v instanceof PySet) return v.items.length;
     if (v instanceof PyDict) return v.map.size;
     if (v instanceof PyRange) return v.length;

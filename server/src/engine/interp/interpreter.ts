@@ -61,6 +61,9 @@ export class Interp {
   readonly globals: Scope;
   readonly builtins: Map<string, Value>;
   tracer: Tracer | null = null;
+  /** Loops over a symbolic count being traced (their one pass), innermost last; see PyList.symbolicCount. */
+  readonly symbolicPasses: Array<{ id: number; count: import('../torch/dim').Dim }> = [];
+  private passIds = 0;
   /** The innermost user-code call site being evaluated (errors inside builtins surface here). */
   site: Range | null = null;
   /** Module calls the file's own code makes outside any trace (its declared usage of a model). */
@@ -215,13 +218,21 @@ export class Interp {
         return this.execBlock(c ? s.body : s.orelse, scope, frame);
       }
       case 'for': {
-        const items = this.iterate(this.eval(s.iter, scope), s.iter.r);
+        const iter = this.eval(s.iter, scope);
+        const items = this.iterate(iter, s.iter.r);
         if (!items) return Flow.Normal;
-        for (const it of items) {
-          this.assign(s.target, it, scope);
-          const f = this.execBlock(s.body, scope, frame);
-          if (f === Flow.Break) return Flow.Normal;
-          if (f === Flow.Return) return f;
+        // One pass standing for a symbolic count: lists made before the loop and appended in it repeat.
+        const pass = iter instanceof SymbolicRange && iter.count !== null ? { id: ++this.passIds, count: iter.count } : null;
+        if (pass) this.symbolicPasses.push(pass);
+        try {
+          for (const it of items) {
+            this.assign(s.target, it, scope);
+            const f = this.execBlock(s.body, scope, frame);
+            if (f === Flow.Break) return Flow.Normal;
+            if (f === Flow.Return) return f;
+          }
+        } finally {
+          if (pass) this.symbolicPasses.pop();
         }
         return this.execBlock(s.orelse, scope, frame);
       }
@@ -460,8 +471,12 @@ export class Interp {
         const c = this.cond(e.cond, scope);
         return this.eval(c ? e.a : e.b, scope);
       }
-      case 'list':
-        return new PyList(this.evalElts(e.elts, scope));
+      case 'list': {
+        const l = new PyList(this.evalElts(e.elts, scope));
+        const pass = this.symbolicPasses[this.symbolicPasses.length - 1];
+        if (pass) l.born = pass.id;
+        return l;
+      }
       case 'tuple':
         return new PyTuple(this.evalElts(e.elts, scope));
       case 'set':

@@ -36,7 +36,13 @@ function indexOf(items: Value[], v: Value, r: Range): number {
 function listMethod(ip: Interp, o: PyList, name: string, r: Range): Value | undefined {
   switch (name) {
     case 'append':
-      return fn('list.append', (a) => (o.items.push(a.pos[0]!), null));
+      return fn('list.append', (a) => {
+        o.items.push(a.pos[0]!);
+        // Appending in the one pass of a symbolic loop to a list made before it: it stands for `count` items.
+        const pass = ip.symbolicPasses[ip.symbolicPasses.length - 1];
+        if (pass && o.born !== pass.id && o.items.length === 1) o.symbolicCount = pass.count;
+        return null;
+      });
     case 'extend':
       return fn('list.extend', (a) => {
         const it = ip.iterate(a.pos[0]!, a.site);

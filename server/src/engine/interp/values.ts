@@ -17,6 +17,14 @@ export class PyTuple {
   ) {}
 }
 export class PyList {
+  /**
+   * Set when a loop traced once for a symbolic count appended to this list (made before the loop):
+   * the list stands for that many items like its one (`outputs.append(h)` per time step), so
+   * torch.stack/cat and len() give the symbolic size instead of 1.
+   */
+  symbolicCount?: import('../torch/dim').Dim;
+  /** The symbolic loop pass a list literal was made in (its appends inside that pass are not repeats). */
+  born?: number;
   constructor(public items: Value[]) {}
 }
 export class PySet {
@@ -72,7 +80,12 @@ export class Unknown {
  * carries (an RNN's state) are those of every step, and skipping the loop would leave its results unset.
  */
 export class SymbolicRange extends Unknown {
-  constructor(reason: string, readonly start: number) {
+  constructor(
+    reason: string,
+    readonly start: number,
+    /** How many passes the loop stands for, when known (range(T)); null otherwise. */
+    readonly count: import('../torch/dim').Dim | null = null,
+  ) {
     super(reason);
   }
 }

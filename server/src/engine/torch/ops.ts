@@ -223,8 +223,8 @@ op(['narrow'], ['input', 'dim', 'start', 'length'], (_ip, b, site) => {
   y.shape[d] = int(b.get('length'), 'length', site);
   return y;
 });
-op(['cat', 'concat', 'concatenate'], ['tensors', 'dim', '*', 'axis', 'out'], (_ip, b, site) => S.cat(tensorList(b.get('tensors'), site), int(b.get('dim') ?? b.get('axis'), 'dim', site, 0), site));
-op(['stack'], ['tensors', 'dim', '*', 'out'], (_ip, b, site) => S.stack(tensorList(b.get('tensors'), site), int(b.get('dim'), 'dim', site, 0), site));
+op(['cat', 'concat', 'concatenate'], ['tensors', 'dim', '*', 'axis', 'out'], (_ip, b, site) => S.cat(tensorList(b.get('tensors'), site), int(b.get('dim') ?? b.get('axis'), 'dim', site, 0), site, 'torch.cat', repeatOf(b.get('tensors'))));
+op(['stack'], ['tensors', 'dim', '*', 'out'], (_ip, b, site) => S.stack(tensorList(b.get('tensors'), site), int(b.get('dim'), 'dim', site, 0), site, repeatOf(b.get('tensors'))));
 op(['hstack', 'vstack'], ['tensors'], (_ip, b, site, name) => {
   const ts = tensorList(b.get('tensors'), site);
   return S.cat(ts, name === 'hstack' && ts[0]!.rank === 1 ? 0 : name === 'hstack' ? 1 : 0, site);
@@ -350,6 +350,11 @@ function listOrVarargs(v: Value | undefined): Value[] {
   if (v instanceof PyList) return v.items.length === 1 && (v.items[0] instanceof PyTuple || v.items[0] instanceof PyList) ? (v.items[0] as PyTuple).items : v.items;
   if (v instanceof PyTuple) return v.items;
   return v === undefined ? [] : [v];
+}
+
+/** The symbolic item count a list filled in a loop traced once stands for (PyList.symbolicCount), if any. */
+function repeatOf(v: Value | undefined): Dim | undefined {
+  return v instanceof PyList && v.symbolicCount !== undefined && v.items.length === 1 ? v.symbolicCount : undefined;
 }
 
 export function tensorList(v: Value | undefined, site: Range): Tensor[] {

@@ -101,7 +101,8 @@ export function unsqueeze(t: Tensor, dim: number, site: Range): Tensor {
   return new Tensor(shape, t.dtype, tags, t.dep);
 }
 
-export function cat(ts: Tensor[], dim: number, site: Range, what = 'torch.cat'): Tensor {
+/** `repeat`: the list's one tensor stands for that many (a list filled in a loop traced once for a symbolic count). */
+export function cat(ts: Tensor[], dim: number, site: Range, what = 'torch.cat', repeat?: Dim): Tensor {
   const live = ts.filter((t) => !(t.rank === 1 && t.shape[0] === 0));
   if (!live.length) raise('RuntimeError', `${what}(): expected a non-empty list of Tensors`, site, 'cat');
   const first = live[0]!;
@@ -115,12 +116,12 @@ export function cat(ts: Tensor[], dim: number, site: Range, what = 'torch.cat'):
     }
   });
   const shape = first.shape.slice();
-  shape[d] = live.reduce<Dim>((s, t) => D.add(s, t.shape[d]!), 0);
+  shape[d] = repeat !== undefined && live.length === 1 ? D.mul(repeat, first.shape[d]!) : live.reduce<Dim>((s, t) => D.add(s, t.shape[d]!), 0);
   const tags = first.tags.map((tg, i) => (live.every((t) => t.tags[i] === tg) ? tg : -1));
   return new Tensor(shape, first.dtype, tags, unionDep(live.map((t) => t.dep)));
 }
 
-export function stack(ts: Tensor[], dim: number, site: Range): Tensor {
+export function stack(ts: Tensor[], dim: number, site: Range, repeat?: Dim): Tensor {
   if (!ts.length) raise('RuntimeError', 'stack expects a non-empty TensorList', site, 'stack');
   const first = ts[0]!;
   ts.forEach((t, k) => {
@@ -131,7 +132,7 @@ export function stack(ts: Tensor[], dim: number, site: Range): Tensor {
   const d = normDim(dim, first.rank + 1, site);
   const shape = first.shape.slice();
   const tags = first.tags.slice();
-  shape.splice(d, 0, ts.length);
+  shape.splice(d, 0, repeat !== undefined && ts.length === 1 ? repeat : ts.length);
   tags.splice(d, 0, -1);
   return new Tensor(shape, first.dtype, tags, unionDep(ts.map((t) => t.dep)));
 }
