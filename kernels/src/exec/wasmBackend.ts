@@ -9,18 +9,15 @@ import type { AvgPoolAttrs, ConvAttrs, ConvTransposeAttrs, Graph, MaxPoolAttrs, 
 import type { LayerHandle, WasmBackend } from '../wasm/backend';
 import type { BatchNormFold, ConvHandle } from '../wasm/conv';
 import type { Conv3dHandle } from '../wasm/conv3d';
-import { convTransposeSupported, type ConvTransposeHandle } from '../wasm/convTranspose';
+import type { ConvTransposeHandle } from '../wasm/convTranspose';
 import type { LinearHandle } from '../wasm/linear';
-import { matmulSupported } from '../wasm/linear';
-import { poolSupported } from '../wasm/pool2d';
 import { adaptiveAsPlain } from '../wasm/adaptivePool';
-import { asDepthColumns, asDepthSlices, asPooled3d, pool3dStages, pool3dSupported } from '../wasm/pool3d';
+import { asDepthColumns, asDepthSlices, asPooled3d, pool3dStages } from '../wasm/pool3d';
 import type { Backend, NodeContext } from './backend';
+import { wasmSupports } from './wasmSupport';
 import { statsFromMoments } from './stats';
 import { activationOf } from '../wasm/activation';
 import { broadcastPlan } from '../wasm/broadcast';
-import { padProblem } from '../ref/pad';
-import { trailingReduction } from '../wasm/reduce';
 import { einsumPlan } from '../wasm/einsum';
 import { expandView, permuteView, pixelShuffleView, pixelUnshuffleView, sliceView, splitViews } from '../wasm/views';
 
@@ -102,7 +99,6 @@ export function wasmExecBackend(wb: WasmBackend): WasmExecBackend {
   let generation = 0;
   let runStarted = false;
 
-  const f32 = (g: Graph, v: number | undefined) => v !== undefined && g.values[v]?.dtype === 'float32';
 
   const prepare = (weight: NDArray, bias: NDArray | null, key: string, make: () => LayerHandle, folded: readonly NDArray[] = []): LayerHandle => {
     let layer = layers.get(weight);
@@ -138,14 +134,14 @@ export function wasmExecBackend(wb: WasmBackend): WasmExecBackend {
     let bn: Extract<OpNode, { op: 'batch_norm' }> | null = null;
     let bnIndex = -1;
     const next = g.nodes[at + 1];
-    if (canFoldBn && next?.op === 'batch_norm' && !next.attrs.training && next.inputs[0] === out && uses[out] === 1 && next.outputs.length === 1 && api.supports(next, g)) {
+    if (canFoldBn && next?.op === 'batch_norm' && !next.attrs.training && next.inputs[0] === out && uses[out] === 1 && next.outputs.length === 1 && wasmSupports(next, g)) {
       bn = next;
       bnIndex = at + 1;
       at++;
       out = next.outputs[0]!;
     }
     const relu = g.nodes[at + 1];
-    const reluIndex = relu?.op === 'unary' && relu.attrs.fn === 'relu' && relu.inputs[0] === out && uses[out] === 1 && api.supports(relu, g) ? at + 1 : -1;
+    const reluIndex = relu?.op === 'unary' && relu.attrs.fn === 'relu' && relu.inputs[0] === out && uses[out] === 1 && wasmSupports(relu, g) ? at + 1 : -1;
     return { bn, bnIndex, reluIndex };
   };
   const bnTensors = (bn: Extract<OpNode, { op: 'batch_norm' }>, ctx: NodeContext): BatchNormFold => {
@@ -323,92 +319,7 @@ export function wasmExecBackend(wb: WasmBackend): WasmExecBackend {
 
   const api: WasmExecBackend = {
     name: 'wasm',
-    supports(node, g) {
-      const x = node.inputs[0];
-      if (!f32(g, x)) return false;
-      switch (node.op) {
-        case 'conv':
-          return f32(g, node.inputs[1]) && g.values[node.inputs[1]!]!.shape.length === node.attrs.nd + 2;
-        case 'conv_transpose': {
-          const w = g.values[node.inputs[1]!];
-          return f32(g, node.inputs[1]) && w!.shape.length === node.attrs.nd + 2 && convTransposeSupported(node.attrs, w!.shape.slice(2));
-        }
-        case 'linear':
-          return f32(g, node.inputs[1]);
-        case 'matmul':
-          return f32(g, node.inputs[1]) && matmulSupported(g.values[x!]!.shape, g.values[node.inputs[1]!]!.shape);
-        case 'adaptive_avg_pool':
-          return adaptiveAsPlain('avg', node.attrs, g.values[x!]!.shape) !== null;
-        case 'adaptive_max_pool':
-          return node.outputs.length === 1 && adaptiveAsPlain('max', node.attrs, g.values[x!]!.shape) !== null;
-        case 'reshape':
-          return true;
-        case 'max_pool':
-        case 'avg_pool':
-          return poolSupported(node.attrs) || pool3dSupported(node.attrs);
-        case 'batch_norm': {
-          // Degenerate inputs (one value per channel in training) go to the reference, which reports them.
-          const s = g.values[x!]!.shape;
-          if (s.length < 2) return false;
-          return node.attrs.training ? numel(s) / s[1]! > 1 && (node.attrs.momentum !== null || node.attrs.numBatchesTracked || !node.attrs.runningStats) : node.attrs.runningStats;
-        }
-        case 'instance_norm': {
-          const s = g.values[x!]!.shape;
-          return s.length >= 2 && (node.attrs.useInputStats ? numel(s.slice(2)) > 1 : node.attrs.runningStats);
-        }
-        case 'group_norm': {
-          const s = g.values[x!]!.shape;
-          return s.length >= 2 && Number.isInteger(node.attrs.groups) && node.attrs.groups >= 1 && s[1]! % node.attrs.groups === 0;
-        }
-        case 'layer_norm': {
-          const s = g.values[x!]!.shape;
-          const k = node.attrs.normalizedShape;
-          return k.length >= 1 && k.length <= s.length && k.every((d, j) => d === s[s.length - k.length + j]) && numel(k) >= 1;
-        }
-        case 'unary':
-          return f32(g, node.outputs[0]) && (node.attrs.fn === 'relu' || activationOf(node.attrs) !== null);
-        case 'binary': {
-          // Float results of a float tensor and a float (or int64 constant) operand.
-          const other = g.values[node.inputs[1]!]!;
-          if (!f32(g, node.outputs[0]) || (other.dtype !== 'float32' && other.dtype !== 'int64')) return false;
-          const plan = broadcastPlan(node.attrs, g.values[x!]!.shape, other.shape);
-          return plan !== null && (other.dtype === 'float32' || plan.kind !== 'same');
-        }
-        case 'cat':
-          return node.inputs.every((v) => f32(g, v));
-        case 'permute':
-          return f32(g, node.outputs[0]) && permuteView(g.values[x!]!.shape, node.attrs) !== null;
-        case 'slice':
-          return f32(g, node.outputs[0]) && sliceView(g.values[x!]!.shape, node.attrs) !== null;
-        case 'expand':
-          return f32(g, node.outputs[0]) && expandView(g.values[x!]!.shape, node.attrs) !== null;
-        case 'pixel_shuffle':
-          return f32(g, node.outputs[0]) && pixelShuffleView(g.values[x!]!.shape, node.attrs) !== null;
-        case 'pixel_unshuffle':
-          return f32(g, node.outputs[0]) && pixelUnshuffleView(g.values[x!]!.shape, node.attrs) !== null;
-        case 'split':
-          return node.outputs.every((v) => f32(g, v)) && splitViews(g.values[x!]!.shape, node.attrs)?.length === node.outputs.length;
-        case 'pad':
-          // What PyTorch refuses stays with the reference, which reports it.
-          return f32(g, node.outputs[0]) && padProblem(g.values[x!]!.shape, node.attrs) === null;
-        case 'interpolate': {
-          // The reference reports bad attributes (align_corners with nearest, sizes that do not fit).
-          const a = node.attrs;
-          const s = g.values[x!]!.shape;
-          return s.length >= a.nd + 1 && a.size.length === a.nd && a.size.every((n) => Number.isInteger(n) && n >= 1) && s.slice(s.length - a.nd).every((n) => n >= 1) && !(a.alignCorners && a.mode.startsWith('nearest'));
-        }
-        case 'reduce':
-          return f32(g, node.outputs[0]) && trailingReduction(node.attrs, g.values[x!]!.shape);
-        case 'einsum':
-          return node.inputs.length === 2 && f32(g, node.inputs[1]) && einsumPlan(node.attrs.equation, g.values[x!]!.shape, g.values[node.inputs[1]!]!.shape) !== null;
-        case 'softmax': {
-          const rank = g.values[x!]!.shape.length;
-          return rank > 0 && node.attrs.dim >= 0 && node.attrs.dim < rank;
-        }
-        default:
-          return false;
-      }
-    },
+    supports: wasmSupports,
     async run(node, ins, ctx) {
       if (!runStarted) {
         runStarted = true;
