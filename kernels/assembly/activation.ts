@@ -4,7 +4,7 @@
 // Abramowitz & Stegun 7.1.26 (absolute error 1.5e-7): well inside the executor's 1e-4 of PyTorch.
 import { madd, p32, pptr } from './simd';
 import {
-  C_H, C_W, C_X_PTR, C_Q_PTR, C_OUT_PTR, C_EW_FN, C_EW_A, C_EW_B, ACT_CLAMP as CLAMP, ACT_LEAKY as LEAKY, ACT_HARDSWISH as HARDSWISH,
+  C_H, C_W, C_X_PTR, C_Q_PTR, C_OUT_PTR, C_RELU, C_EW_FN, C_EW_A, C_EW_B, ACT_CLAMP as CLAMP, ACT_LEAKY as LEAKY, ACT_HARDSWISH as HARDSWISH,
   ACT_HARDSIGMOID as HARDSIGMOID, ACT_SIGMOID as SIGMOID, ACT_TANH as TANH, ACT_SILU as SILU, ACT_GELU as GELU, ACT_GELU_TANH as GELU_TANH,
   BIN_ADD as ADD, BIN_MUL as MUL,
 } from '../src/wasm/layout';
@@ -126,9 +126,14 @@ export function activation(params: usize, tile: i32, thread: i32): void {
   }
 }
 
+@inline function relu1(x: f32): f32 {
+  return x > 0 || x != x ? x : 0;
+}
+
 /**
  * Parallel job: y = a op b for two tensors of one shape, over chunk `tile` (C_W elements of C_H); a
- * at C_X_PTR, b at C_Q_PTR; op C_EW_FN: add (a + alpha·b, alpha = C_EW_A; sub is alpha < 0), mul, div.
+ * at C_X_PTR, b at C_Q_PTR; op C_EW_FN: add (a + alpha·b, alpha = C_EW_A; sub is alpha < 0), mul, div;
+ * then ReLU when C_RELU (a residual block's add + ReLU in one pass).
  */
 export function binary(params: usize, tile: i32, thread: i32): void {
   const total = p32(params, C_H), chunk = p32(params, C_W);
@@ -139,15 +144,22 @@ export function binary(params: usize, tile: i32, thread: i32): void {
   const alpha = reinterpret<f32>(p32(params, C_EW_A));
   const av = f32x4.splat(alpha);
   const xa = pptr(params, C_X_PTR), xb = pptr(params, C_Q_PTR), y = pptr(params, C_OUT_PTR);
+  const relu = p32(params, C_RELU) != 0;
+  const zero = f32x4.splat(0);
+  // alpha = 1 (a residual add) skips the multiply.
+  const plain = fn == ADD && alpha == 1;
   let i = i0;
   for (; i + 4 <= i1; i += 4) {
     const o = <usize>i << 2;
     const u = v128.load(xa + o), v = v128.load(xb + o);
-    v128.store(y + o, fn == ADD ? f32x4.add(u, f32x4.mul(av, v)) : fn == MUL ? f32x4.mul(u, v) : f32x4.div(u, v));
+    let r = plain ? f32x4.add(u, v) : fn == ADD ? f32x4.add(u, f32x4.mul(av, v)) : fn == MUL ? f32x4.mul(u, v) : f32x4.div(u, v);
+    if (relu) r = f32x4.max(r, zero);
+    v128.store(y + o, r);
   }
   for (; i < i1; i++) {
     const o = <usize>i << 2;
     const u = load<f32>(xa + o), v = load<f32>(xb + o);
-    store<f32>(y + o, fn == ADD ? u + alpha * v : fn == MUL ? u * v : u / v);
+    const r: f32 = fn == ADD ? u + alpha * v : fn == MUL ? u * v : u / v;
+    store<f32>(y + o, relu ? relu1(r) : r);
   }
 }

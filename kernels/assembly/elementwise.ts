@@ -1,7 +1,7 @@
-// Per-channel affine (batch norm in eval mode: y = x * scale[c] + shift[c]) and residual addition,
-// each with an optional fused ReLU; planes of one channel are contiguous in NCHW.
+// Per-channel affine (batch norm in eval mode: y = x * scale[c] + shift[c]) with an optional fused
+// ReLU; planes of one channel are contiguous in NCHW.
 import { madd, p32, pptr } from './simd';
-import { C_IC, C_H, C_W, C_X_PTR, C_OUT_PTR, C_RELU, C_SCALE_PTR, C_SHIFT_PTR, C_Q_PTR } from '../src/wasm/layout';
+import { C_IC, C_H, C_W, C_X_PTR, C_OUT_PTR, C_RELU, C_SCALE_PTR, C_SHIFT_PTR } from '../src/wasm/layout';
 
 @inline function relu1(x: f32): f32 {
   return x > 0 || x != x ? x : 0;
@@ -26,29 +26,6 @@ export function affine(params: usize, tile: i32, thread: i32): void {
   for (; i < len; i++) {
     const o = <usize>i << 2;
     const v = load<f32>(x + o) * s + t;
-    store<f32>(y + o, relu ? relu1(v) : v);
-  }
-}
-
-/** Parallel job: y = a + b (+ ReLU) over chunk `tile` of C_W elements out of C_H in total; b at C_Q_PTR. */
-export function add(params: usize, tile: i32, thread: i32): void {
-  const total = p32(params, C_H), chunk = p32(params, C_W);
-  const i0 = tile * chunk;
-  let i1 = i0 + chunk;
-  if (i1 > total) i1 = total;
-  const a = pptr(params, C_X_PTR), b = pptr(params, C_Q_PTR), y = pptr(params, C_OUT_PTR);
-  const relu = p32(params, C_RELU) != 0;
-  const zero = f32x4.splat(0);
-  let i = i0;
-  for (; i + 4 <= i1; i += 4) {
-    const o = <usize>i << 2;
-    let v = f32x4.add(v128.load(a + o), v128.load(b + o));
-    if (relu) v = f32x4.max(v, zero);
-    v128.store(y + o, v);
-  }
-  for (; i < i1; i++) {
-    const o = <usize>i << 2;
-    const v = load<f32>(a + o) + load<f32>(b + o);
     store<f32>(y + o, relu ? relu1(v) : v);
   }
 }

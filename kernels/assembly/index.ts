@@ -7,7 +7,7 @@ export { conv_gemm } from './gemm';
 export { dw_conv } from './depthwise';
 export { pool2d, pool2x2 } from './pool';
 export { linear } from './linear';
-export { affine, add } from './elementwise';
+export { affine } from './elementwise';
 export { moments, row_affine } from './norm';
 export { stats } from './stats';
 export { activation, binary } from './activation';

@@ -17,7 +17,6 @@ import type { Backend, NodeContext } from './backend';
 import { wasmSupports } from './wasmSupport';
 import { statsFromMoments } from './stats';
 import { activationOf } from '../wasm/activation';
-import { broadcastPlan } from '../wasm/broadcast';
 import { einsumPlan } from '../wasm/einsum';
 import { expandView, permuteView, pixelShuffleView, pixelUnshuffleView, sliceView, splitViews } from '../wasm/views';
 
@@ -71,11 +70,6 @@ function normInputs(a: { runningStats: boolean; weight: boolean; bias: boolean }
   const weight = a.weight ? ins[i++]! : null;
   const bias = a.bias ? ins[i++]! : null;
   return { runningMean, runningVar, weight, bias, next: i };
-}
-
-/** A float32 vector of C copies of v (the identity statistics of the ReLU-as-affine trick). */
-function filled(C: number, v: number): NDArray {
-  return { shape: [C], dtype: 'float32', data: new Float32Array(C).fill(v) };
 }
 
 /**
@@ -266,24 +260,11 @@ export function wasmExecBackend(wb: WasmBackend): WasmExecBackend {
         return fused(await wb.layerNorm(ins[0]!, numel(a.normalizedShape), p, { relu: chain.reluIndex >= 0, keep }), chain.reluIndex);
       }
       case 'binary': {
-        const a = node.attrs;
-        const [x, y] = [ins[0]!, ins[1]!];
-        const plan = broadcastPlan(a, x.shape, y.shape)!;
-        // Residual adds keep their kernel (ReLU fused); other same-shape arithmetic has no fused ReLU.
-        const residual = a.fn === 'add' && a.alpha === 1 && plan.kind === 'same';
-        const chain = residual || plan.kind !== 'same' ? chainAfter(ctx, false) : { reluIndex: -1 };
-        const relu = chain.reluIndex >= 0;
-        const y2 = residual ? await wb.add(x, y, { relu, keep }) : await wb.arithmetic(x, y, a, { relu, keep });
-        return fused(y2, chain.reluIndex);
+        const chain = chainAfter(ctx, false);
+        return fused(await wb.arithmetic(ins[0]!, ins[1]!, node.attrs, { relu: chain.reluIndex >= 0, keep }), chain.reluIndex);
       }
-      case 'unary': {
-        const x = ins[0]!;
-        if (node.attrs.fn !== 'relu') return wb.activation(x, activationOf(node.attrs)!, { keep });
-        if (x.shape.length < 2) return wb.activation(x, activationOf({ fn: 'clamp', min: 0, max: null })!, { keep });
-        // ReLU as the fast path's per-channel affine with scale 1 and shift 0 and its fused ReLU: x·1 + 0 is x exactly.
-        const C = x.shape[1]!;
-        return wb.batchNormEval(x, { mean: filled(C, 0), variance: filled(C, 1), weight: null, bias: null, eps: 0 }, { relu: true, keep });
-      }
+      case 'unary':
+        return wb.activation(ins[0]!, activationOf(node.attrs)!, { keep });
       case 'cat':
         return wb.cat(ins, node.attrs.dim, { keep });
       case 'softmax':

@@ -61,7 +61,7 @@ export function wasmSupports(node: OpNode, g: Graph): boolean {
       return k.length >= 1 && k.length <= s.length && k.every((d, j) => d === s[s.length - k.length + j]) && numel(k) >= 1;
     }
     case 'unary':
-      return f32(g, node.outputs[0]) && (node.attrs.fn === 'relu' || activationOf(node.attrs) !== null);
+      return f32(g, node.outputs[0]) && activationOf(node.attrs) !== null;
     case 'binary': {
       // Float results of a float tensor and a float (or int64 constant) operand.
       const other = g.values[node.inputs[1]!]!;

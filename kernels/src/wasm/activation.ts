@@ -16,9 +16,11 @@ export interface Activation {
 const SELU_ALPHA = 1.6732632423543772;
 const SELU_SCALE = 1.0507009873554805;
 
-/** The kernel for this unary function, or null when it has none (the reference runs it). ReLU runs fused or as the affine kernel. */
+/** The kernel for this unary function, or null when it has none (the reference runs it). ReLU is a clamp at 0. */
 export function activationOf(u: UnaryAttrs): Activation | null {
   switch (u.fn) {
+    case 'relu':
+      return { fn: S.ACT_CLAMP, a: 0, b: Infinity };
     case 'relu6':
       return { fn: S.ACT_CLAMP, a: 0, b: 6 };
     case 'hardtanh':
@@ -73,8 +75,8 @@ export async function runActivation(ctx: KernelContext, x: NDArray, act: Activat
 /** The same-shape binary kernel's operations: a + alpha·b (sub is alpha < 0), a·b, a / b. */
 export type BinaryOp = { op: 'add'; alpha: number } | { op: 'mul' } | { op: 'div' };
 
-/** a op b for two float32 tensors of one shape. */
-export async function runBinary(ctx: KernelContext, a: NDArray, b: NDArray, op: BinaryOp): Promise<NDArray> {
+/** a op b for two float32 tensors of one shape, then ReLU when `relu`. */
+export async function runBinary(ctx: KernelContext, a: NDArray, b: NDArray, op: BinaryOp, relu = false): Promise<NDArray> {
   if (a.shape.length !== b.shape.length || a.shape.some((d, i) => d !== b.shape[i])) {
     throw new Error(`${op.op}: the fast path combines tensors of one shape, got [${a.shape.join(', ')}] and [${b.shape.join(', ')}]`);
   }
@@ -86,7 +88,7 @@ export async function runBinary(ctx: KernelContext, a: NDArray, b: NDArray, op: 
   const params = ctx.params();
   try {
     ctx.setSlots(params, {
-      [S.C_H]: n, [S.C_W]: CHUNK, [S.C_X_PTR]: aPtr, [S.C_Q_PTR]: bPtr, [S.C_OUT_PTR]: out.ptr,
+      [S.C_H]: n, [S.C_W]: CHUNK, [S.C_X_PTR]: aPtr, [S.C_Q_PTR]: bPtr, [S.C_OUT_PTR]: out.ptr, [S.C_RELU]: relu ? 1 : 0,
       [S.C_EW_FN]: op.op === 'add' ? S.BIN_ADD : op.op === 'mul' ? S.BIN_MUL : S.BIN_DIV, [S.C_EW_A]: f32bits(op.op === 'add' ? op.alpha : 1),
     });
     await ctx.run('binary', params, Math.ceil(n / CHUNK), `${op.op}:${n}`);

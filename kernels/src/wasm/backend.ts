@@ -15,9 +15,9 @@ import { disposeConv3d, prepareConv3d, runConv3d, type Conv3dHandle } from './co
 import { disposeConvTranspose, prepareConvTranspose, runConvTranspose, type ConvTransposeHandle, type ConvTransposeOptions } from './convTranspose';
 import { disposePoolPlans, runPool, type PoolPlans } from './pool2d';
 import { disposeLinear, prepareLinear, runLinear, runMatmul, type LinearHandle } from './linear';
-import { runAdd, runBatchNormEval, runRelu, type BatchNormEval } from './elementwise';
+import { runBatchNormEval, type BatchNormEval } from './elementwise';
 import { runStats, type Moments } from './stats';
-import { runActivation, type Activation } from './activation';
+import { activationOf, runActivation, runBinary, type Activation } from './activation';
 import { runBroadcast } from './broadcast';
 import { runCat } from './join';
 import { runSoftmax } from './softmax';
@@ -205,13 +205,14 @@ export class WasmBackend {
     return this.enqueue(o, () => runBatchNormEval(this.ctx, x, bn, o.relu ?? false));
   }
 
-  /** ReLU on its own (x [N, C, ...]); prefer the `relu` option of the op before it, which costs nothing. */
+  /** ReLU on its own; prefer the `relu` option of the op before it, which costs nothing. */
   relu(x: NDArray, o: Pick<OpOptions, 'signal' | 'keep'> = {}): Promise<NDArray> {
-    return this.enqueue(o, () => runRelu(this.ctx, x));
+    return this.enqueue(o, () => runActivation(this.ctx, x, activationOf({ fn: 'relu' })!));
   }
 
+  /** a + b for tensors of one shape (a residual add; `relu` fuses the block's ReLU). */
   add(a: NDArray, b: NDArray, o: OpOptions = {}): Promise<NDArray> {
-    return this.enqueue(o, () => runAdd(this.ctx, a, b, o.relu ?? false));
+    return this.enqueue(o, () => runBinary(this.ctx, a, b, { op: 'add', alpha: 1 }, o.relu ?? false));
   }
 
   /** x's values under another shape of as many elements (reshape, flatten, view): one copy inside the kernels' memory. */
@@ -231,7 +232,7 @@ export class WasmBackend {
     return this.enqueue(o, () => runActivation(this.ctx, x, act));
   }
 
-  /** a op b (add, sub, mul, true div) where broadcastPlan finds a kernel for the two shapes; ReLU fuses except for same-shape operands. */
+  /** a op b (add, sub, mul, true div) where broadcastPlan finds a kernel for the two shapes; `relu` fuses the ReLU after it. */
   arithmetic(a: NDArray, b: NDArray, attrs: BinaryAttrs, o: OpOptions = {}): Promise<NDArray> {
     return this.enqueue(o, () => runBroadcast(this.ctx, a, b, attrs, o.relu ?? false));
   }

@@ -71,9 +71,8 @@ export async function runBroadcast(ctx: KernelContext, a: NDArray, b: NDArray, a
   const plan = broadcastPlan(attrs, a.shape, b.shape);
   if (!plan || !arithmetic(attrs)) throw new Error(`${attrs.fn}: the fast path has no kernel for [${a.shape.join(', ')}] ${attrs.fn} [${b.shape.join(', ')}]`);
   if (plan.kind === 'same') {
-    if (relu) throw new Error(`${attrs.fn}: a fused ReLU runs with the add kernel`);
     const op = attrs.fn === 'mul' ? { op: 'mul' as const } : attrs.fn === 'div' ? { op: 'div' as const } : { op: 'add' as const, alpha: attrs.fn === 'sub' ? -attrs.alpha : attrs.alpha };
-    return runBinary(ctx, a, b, op);
+    return runBinary(ctx, a, b, op, relu);
   }
   const big = plan.small === 1 ? a : b;
   const sm = plan.small === 1 ? b : a;

@@ -1,5 +1,5 @@
-// Element-wise ops on the fast path: batch norm in eval mode as a per-channel scale and shift, and
-// residual addition, each with an optional fused ReLU.
+// Per-channel (or per-plane) scale and shift on the fast path: batch norm in eval mode, and the
+// normalising step of the other norms and of per-channel broadcasting, with an optional fused ReLU.
 import { numel, type NDArray } from '../ndarray';
 import { KernelContext } from './context';
 import * as S from './layout';
@@ -48,33 +48,6 @@ export async function runAffine(ctx: KernelContext, x: NDArray, scale: Float32Ar
       [S.C_SCALE_PTR]: tmp, [S.C_SHIFT_PTR]: tmp + period * 4,
     });
     await ctx.run('affine', params, N * C, `affine:${x.shape.join('x')}`);
-  } finally {
-    ctx.heap.release(params);
-  }
-  return out.array;
-}
-
-/** max(x, 0) (NaN stays NaN) over x [N, C, ...]: the affine kernel with scale 1 and shift 0, which is exact. */
-export function runRelu(ctx: KernelContext, x: NDArray): Promise<NDArray> {
-  if (x.shape.length < 2) throw new Error(`relu: the fast path takes [N, C, ...], got [${x.shape.join(', ')}]`);
-  const C = x.shape[1]!;
-  return runAffine(ctx, x, new Float32Array(C).fill(1), new Float32Array(C), true);
-}
-
-/** a + b for tensors of the same shape. */
-export async function runAdd(ctx: KernelContext, a: NDArray, b: NDArray, relu: boolean): Promise<NDArray> {
-  if (a.shape.length !== b.shape.length || a.shape.some((d, i) => d !== b.shape[i])) {
-    throw new Error(`add: the fast path adds tensors of one shape, got [${a.shape.join(', ')}] and [${b.shape.join(', ')}]`);
-  }
-  const n = a.data.length;
-  const aPtr = ctx.input(a, 'add');
-  const bPtr = ctx.input(b, 'add');
-  const out = ctx.output(a.shape);
-  const chunk = Math.max(4096, Math.ceil(n / 16 / 4) * 4);
-  const params = ctx.params();
-  try {
-    ctx.setSlots(params, { [S.C_H]: n, [S.C_W]: chunk, [S.C_X_PTR]: aPtr, [S.C_Q_PTR]: bPtr, [S.C_OUT_PTR]: out.ptr, [S.C_RELU]: relu ? 1 : 0 });
-    await ctx.run('add', params, Math.ceil(n / chunk), `add:${n}`);
   } finally {
     ctx.heap.release(params);
   }

@@ -10,7 +10,7 @@ export function variantFile(variant: Variant, shared: boolean): string {
 }
 
 /** Parallel job exports, in the order of their FN index. */
-export const JOB_FNS = ['conv_pack', 'conv_gemm', 'dw_conv', 'pool2d', 'pool2x2', 'linear', 'affine', 'add', 'moments', 'row_affine', 'stats', 'activation', 'binary', 'softmax', 'resample', 'strided'] as const;
+export const JOB_FNS = ['conv_pack', 'conv_gemm', 'dw_conv', 'pool2d', 'pool2x2', 'linear', 'affine', 'moments', 'row_affine', 'stats', 'activation', 'binary', 'softmax', 'resample', 'strided'] as const;
 export type JobName = (typeof JOB_FNS)[number];
 export const FN: { [K in JobName]: number } = Object.fromEntries(JOB_FNS.map((n, i) => [n, i])) as { [K in JobName]: number };
 
