@@ -1,7 +1,7 @@
 // Reference slicing (start/stop/step per dim) and index_select along one dim.
 import { stridesOf, type NDArray } from '../ndarray';
 import type { IndexSelectAttrs, SliceAttrs } from '../../../server/src/engine/graph/ir';
-import { alloc, arg, around, checkDim, fail, shapeStr } from './util';
+import { alloc, arg, around, checkDim, fail, shapeStr, stridedOffsets } from './util';
 
 export function slice(inputs: readonly NDArray[], a: SliceAttrs): NDArray[] {
   const op = 'slice';
@@ -18,18 +18,8 @@ export function slice(inputs: readonly NDArray[], a: SliceAttrs): NDArray[] {
   const y = alloc(x.dtype, outShape);
   let base = 0;
   for (let d = 0; d < rank; d++) base += a.start[d] * st[d];
-  const ctr = new Array<number>(rank).fill(0);
-  let off = base;
-  for (let e = 0; e < y.data.length; e++) {
-    y.data[e] = x.data[off];
-    for (let d = rank - 1; d >= 0; d--) {
-      ctr[d]++;
-      off += a.step[d] * st[d];
-      if (ctr[d] < outShape[d]) break;
-      off -= a.step[d] * st[d] * outShape[d];
-      ctr[d] = 0;
-    }
-  }
+  const idx = stridedOffsets(outShape, st.map((s, d) => s * a.step[d]));
+  for (let e = 0; e < idx.length; e++) y.data[e] = x.data[base + idx[e]];
   return [y];
 }
 

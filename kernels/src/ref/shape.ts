@@ -1,7 +1,7 @@
 // Reference reshape, permute and expand: data movement without arithmetic (each returns a fresh copy).
 import { numel, stridesOf, type NDArray } from '../ndarray';
 import type { ExpandAttrs, PermuteAttrs, ReshapeAttrs } from '../../../server/src/engine/graph/ir';
-import { alloc, arg, broadcastIndex, fail, shapeStr } from './util';
+import { alloc, arg, broadcastIndex, fail, shapeStr, stridedOffsets } from './util';
 
 export function reshape(inputs: readonly NDArray[], a: ReshapeAttrs): NDArray[] {
   const x = arg('reshape', inputs, 0, 'x');
@@ -24,18 +24,8 @@ export function permute(inputs: readonly NDArray[], a: PermuteAttrs): NDArray[] 
   const inStrides = stridesOf(x.shape);
   const st = a.perm.map((p) => inStrides[p]);
   const y = alloc(x.dtype, outShape);
-  const ctr = new Array<number>(rank).fill(0);
-  let off = 0;
-  for (let e = 0; e < y.data.length; e++) {
-    y.data[e] = x.data[off];
-    for (let d = rank - 1; d >= 0; d--) {
-      ctr[d]++;
-      off += st[d];
-      if (ctr[d] < outShape[d]) break;
-      off -= st[d] * outShape[d];
-      ctr[d] = 0;
-    }
-  }
+  const idx = stridedOffsets(outShape, st);
+  for (let e = 0; e < idx.length; e++) y.data[e] = x.data[idx[e]];
   return [y];
 }
 

@@ -71,6 +71,12 @@ export function broadcastIndex(inShape: readonly number[], outShape: readonly nu
     const o = rank - inShape.length + i;
     st[o] = inShape[i] === 1 ? 0 : inStrides[i];
   }
+  return stridedOffsets(outShape, st);
+}
+
+/** For every element of `outShape` (row-major), Σ index_d · strides[d]: where a strided view of an input reads it. */
+export function stridedOffsets(outShape: readonly number[], strides: readonly number[]): Int32Array {
+  const rank = outShape.length;
   const n = numel(outShape);
   const idx = new Int32Array(n);
   const ctr = new Array<number>(rank).fill(0);
@@ -79,9 +85,9 @@ export function broadcastIndex(inShape: readonly number[], outShape: readonly nu
     idx[e] = off;
     for (let d = rank - 1; d >= 0; d--) {
       ctr[d]++;
-      off += st[d];
+      off += strides[d];
       if (ctr[d] < outShape[d]) break;
-      off -= st[d] * outShape[d];
+      off -= strides[d] * outShape[d];
       ctr[d] = 0;
     }
   }
