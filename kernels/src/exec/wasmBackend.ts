@@ -12,6 +12,7 @@ import type { Conv3dHandle } from '../wasm/conv3d';
 import type { ConvTransposeHandle } from '../wasm/convTranspose';
 import type { LinearHandle } from '../wasm/linear';
 import { adaptiveAsPlain } from '../wasm/adaptivePool';
+import { normInputs } from '../ref/util';
 import { asDepthColumns, asDepthSlices, asPooled3d, pool3dStages } from '../wasm/pool3d';
 import type { Backend, NodeContext } from './backend';
 import { wasmSupports } from './wasmSupport';
@@ -60,16 +61,6 @@ function readers(g: Graph): Int32Array {
     readersOf.set(g, r);
   }
   return r;
-}
-
-/** The optional inputs of batch and instance norm after x, in graph order; `next` indexes what follows them. */
-function normInputs(a: { runningStats: boolean; weight: boolean; bias: boolean }, ins: readonly NDArray[]) {
-  let i = 1;
-  const runningMean = a.runningStats ? ins[i++]! : null;
-  const runningVar = a.runningStats ? ins[i++]! : null;
-  const weight = a.weight ? ins[i++]! : null;
-  const bias = a.bias ? ins[i++]! : null;
-  return { runningMean, runningVar, weight, bias, next: i };
 }
 
 /**
@@ -227,7 +218,7 @@ export function wasmExecBackend(wb: WasmBackend): WasmExecBackend {
         return node.attrs.nd === 3 ? pool3d('avg', ins[0]!, node.attrs) : wb.avgPool(ins[0]!, node.attrs, { keep });
       case 'batch_norm': {
         const a = node.attrs;
-        const { runningMean, runningVar, weight, bias, next } = normInputs(a, ins);
+        const { runningMean, runningVar, weight, bias, next } = normInputs('batch_norm', ins, a);
         const chain = chainAfter(ctx, false);
         const relu = chain.reluIndex >= 0;
         if (!a.training) {
@@ -240,7 +231,7 @@ export function wasmExecBackend(wb: WasmBackend): WasmExecBackend {
       }
       case 'instance_norm': {
         const a = node.attrs;
-        const { runningMean, runningVar, weight, bias } = normInputs(a, ins);
+        const { runningMean, runningVar, weight, bias } = normInputs('instance_norm', ins, a);
         const chain = chainAfter(ctx, false);
         const p = { useInputStats: a.useInputStats, runningMean, runningVar, momentum: a.momentum, weight, bias, eps: a.eps };
         const ys = await wb.instanceNorm(ins[0]!, p, { relu: chain.reluIndex >= 0, keep });

@@ -2,17 +2,12 @@
 // the running-stat update PyTorch makes (unbiased variance, momentum or cumulative average, num_batches_tracked + 1).
 import type { NDArray } from '../ndarray';
 import type { BatchNormAttrs } from '../../../server/src/engine/graph/ir';
-import { alloc, arg, expectFloat, fail, shapeStr } from './util';
+import { alloc, arg, expectFloat, fail, normInputs, shapeStr } from './util';
 
 export function batchNorm(inputs: readonly NDArray[], a: BatchNormAttrs): NDArray[] {
   const op = 'batch_norm';
-  let i = 0;
-  const x = arg(op, inputs, i++, 'x');
-  const rm = a.runningStats ? arg(op, inputs, i++, 'running_mean') : null;
-  const rv = a.runningStats ? arg(op, inputs, i++, 'running_var') : null;
-  const w = a.weight ? arg(op, inputs, i++, 'weight') : null;
-  const b = a.bias ? arg(op, inputs, i++, 'bias') : null;
-  const nbt = a.numBatchesTracked ? arg(op, inputs, i++, 'num_batches_tracked') : null;
+  const { x, runningMean: rm, runningVar: rv, weight: w, bias: b, next } = normInputs(op, inputs, a);
+  const nbt = a.numBatchesTracked ? arg(op, inputs, next, 'num_batches_tracked') : null;
   expectFloat(op, x, 'x');
   if (x.shape.length < 2) fail(op, `expects [N, C, *], got ${shapeStr(x.shape)}`);
   const N = x.shape[0];

@@ -2,16 +2,11 @@
 // use_input_stats is off; in training with running stats, the update PyTorch makes (batch mean of per-instance stats).
 import type { NDArray } from '../ndarray';
 import type { InstanceNormAttrs } from '../../../server/src/engine/graph/ir';
-import { alloc, arg, expectFloat, fail, shapeStr } from './util';
+import { alloc, expectFloat, fail, normInputs, shapeStr } from './util';
 
 export function instanceNorm(inputs: readonly NDArray[], a: InstanceNormAttrs): NDArray[] {
   const op = 'instance_norm';
-  let i = 0;
-  const x = arg(op, inputs, i++, 'x');
-  const rm = a.runningStats ? arg(op, inputs, i++, 'running_mean') : null;
-  const rv = a.runningStats ? arg(op, inputs, i++, 'running_var') : null;
-  const w = a.weight ? arg(op, inputs, i++, 'weight') : null;
-  const b = a.bias ? arg(op, inputs, i++, 'bias') : null;
+  const { x, runningMean: rm, runningVar: rv, weight: w, bias: b } = normInputs(op, inputs, a);
   expectFloat(op, x, 'x');
   if (x.shape.length < 2) fail(op, `expects [N, C, *spatial], got ${shapeStr(x.shape)}`);
   const N = x.shape[0];

@@ -22,6 +22,20 @@ export function arg(op: string, inputs: readonly NDArray[], i: number, what: str
   return x;
 }
 
+/**
+ * The inputs of batch and instance norm, in graph order: x, then running_mean and running_var
+ * (`runningStats`), weight, bias; `next` indexes what follows them (batch norm's num_batches_tracked).
+ */
+export function normInputs(op: string, inputs: readonly NDArray[], a: { runningStats: boolean; weight: boolean; bias: boolean }) {
+  let i = 0;
+  const x = arg(op, inputs, i++, 'x');
+  const runningMean = a.runningStats ? arg(op, inputs, i++, 'running_mean') : null;
+  const runningVar = a.runningStats ? arg(op, inputs, i++, 'running_var') : null;
+  const weight = a.weight ? arg(op, inputs, i++, 'weight') : null;
+  const bias = a.bias ? arg(op, inputs, i++, 'bias') : null;
+  return { x, runningMean, runningVar, weight, bias, next: i };
+}
+
 export function expectCount(op: string, inputs: readonly NDArray[], n: number): void {
   if (inputs.length !== n) fail(op, `expected ${n} input(s), got ${inputs.length}`);
 }
