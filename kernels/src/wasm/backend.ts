@@ -432,6 +432,7 @@ export class WasmBackend {
     const ctx = this.ctx;
     const run = async (): Promise<NDArray> => {
       if (o.signal?.aborted) throw abortError(o.signal);
+      ctx.beginOp();
       ctx.keepOutputs = o.keep ?? false;
       try {
         const y = await fn();

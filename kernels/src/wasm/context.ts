@@ -21,6 +21,14 @@ export class KernelContext {
   readonly pending: number[] = [];
   /** Bytes `input` copied into the memory (inputs that were not already views of it). */
   uploadedBytes = 0;
+  /** Arrays `input` copied into the arena, with the op they were copied for. */
+  private readonly uploads = new WeakMap<Float32Array, { ptr: number; op: number }>();
+  private op = 0;
+
+  /** Called as each op starts: copies made for earlier ops are not reused. */
+  beginOp(): void {
+    this.op++;
+  }
 
   constructor(
     readonly heap: Heap,
@@ -42,14 +50,21 @@ export class KernelContext {
     return this.scratchPtr;
   }
 
-  /** Pointer to `x`'s float32 data in the kernels' memory, copying it into the arena if it lives elsewhere. */
+  /**
+   * Pointer to `x`'s float32 data in the kernels' memory, copying it into the arena if it lives
+   * elsewhere; within one op an array is copied once (a norm reads its input for the statistics,
+   * then for the normalisation). Not across ops: the caller may change the array in between.
+   */
   input(x: NDArray, op: string): number {
     if (x.dtype !== 'float32' || !(x.data instanceof Float32Array)) throw new Error(`${op}: the fast path takes float32 tensors, got ${x.dtype}`);
     if (x.data.length !== numel(x.shape)) throw new Error(`${op}: ${x.data.length} values for shape [${x.shape.join(', ')}]`);
     if (this.heap.owns(x.data)) return x.data.byteOffset;
+    const up = this.uploads.get(x.data);
+    if (up && up.op === this.op) return up.ptr;
     this.uploadedBytes += x.data.length * 4;
     const p = this.arena.alloc(x.data.length * 4);
     this.heap.f32(p, x.data.length).set(x.data);
+    this.uploads.set(x.data, { ptr: p, op: this.op });
     return p;
   }
 

@@ -118,7 +118,7 @@ export async function runBatchNormTrain(ctx: KernelContext, x: NDArray, bn: Batc
     scale[c] = s;
     shift[c] = (bn.bias ? bn.bias.data[c]! : 0) - st.mean[c]! * s;
   }
-  const y = await runAffine(ctx, { ...x, data: ctx.heap.f32(xPtr, x.data.length) }, scale, shift, relu);
+  const y = await runAffine(ctx, x, scale, shift, relu);
   if (!bn.runningMean || !bn.runningVar) return [y];
   let f: number;
   if (bn.momentum === null) {
@@ -178,7 +178,7 @@ export async function runInstanceNorm(ctx: KernelContext, x: NDArray, p: Instanc
     scale[i] = s;
     shift[i] = b(c) - st.mean[i]! * s;
   }
-  const y = await runAffine(ctx, { ...x, data: ctx.heap.f32(xPtr, x.data.length) }, scale, shift, relu, true);
+  const y = await runAffine(ctx, x, scale, shift, relu, true);
   if (!p.runningMean || !p.runningVar) return [y];
   const newMean = new Float32Array(C);
   const newVar = new Float32Array(C);
@@ -215,7 +215,7 @@ export async function runGroupNorm(ctx: KernelContext, x: NDArray, groups: numbe
     scale[i] = s;
     shift[i] = (p.bias ? p.bias.data[c]! : 0) - st.mean[g]! * s;
   }
-  return runAffine(ctx, { ...x, data: ctx.heap.f32(xPtr, x.data.length) }, scale, shift, relu, true);
+  return runAffine(ctx, x, scale, shift, relu, true);
 }
 
 /** Layer norm over the trailing dims of x whose sizes multiply to `len`; weight and bias hold `len` values. */
