@@ -5,7 +5,7 @@
 // the reference kernels (kernels/src/ref) state them, running-statistic updates included.
 import { numel, type NDArray } from '../ndarray';
 import { KernelContext } from './context';
-import { runAffine } from './elementwise';
+import { runAffine, runBatchNormEval } from './elementwise';
 import * as S from './layout';
 
 /** The optional affine parameters and epsilon every norm takes. */
@@ -79,6 +79,26 @@ export async function segmentMoments(
   }
 }
 
+/**
+ * Per-plane (or per-channel) scale and shift of a normalisation: plane i has channel channel(i) and
+ * statistic stat(i) (mean and Σ(x − mean)² over `count` values): s = weight[c]/√(var + eps),
+ * t = bias[c] − mean·s, PyTorch's x·s + t form.
+ */
+function scaleShift(
+  planes: number, channel: (i: number) => number, stat: (i: number) => number,
+  st: { mean: Float64Array; m2: Float64Array }, count: number, p: NormAffine,
+): { scale: Float32Array; shift: Float32Array } {
+  const scale = new Float32Array(planes);
+  const shift = new Float32Array(planes);
+  for (let i = 0; i < planes; i++) {
+    const [c, k] = [channel(i), stat(i)];
+    const s = (p.weight ? p.weight.data[c]! : 1) / Math.sqrt(st.m2[k]! / count + p.eps);
+    scale[i] = s;
+    shift[i] = (p.bias ? p.bias.data[c]! : 0) - st.mean[k]! * s;
+  }
+  return { scale, shift };
+}
+
 function checkChannels(op: string, C: number, ...ts: Array<[NDArray | null, string]>): void {
   for (const [t, name] of ts) {
     if (t && (t.shape.length !== 1 || t.shape[0] !== C)) throw new Error(`${op}: ${name} must be [${C}], got [${t.shape.join(', ')}]`);
@@ -111,13 +131,7 @@ export async function runBatchNormTrain(ctx: KernelContext, x: NDArray, bn: Batc
   if (N * L <= 1) throw new Error(`${op}: expected more than 1 value per channel when training, got input [${x.shape.join(', ')}]`);
   const xPtr = ctx.input(x, op);
   const st = await segmentMoments(ctx, xPtr, N * C, L, C, (s) => s % C);
-  const scale = new Float32Array(C);
-  const shift = new Float32Array(C);
-  for (let c = 0; c < C; c++) {
-    const s = (bn.weight ? bn.weight.data[c]! : 1) / Math.sqrt(st.m2[c]! / st.count + bn.eps);
-    scale[c] = s;
-    shift[c] = (bn.bias ? bn.bias.data[c]! : 0) - st.mean[c]! * s;
-  }
+  const { scale, shift } = scaleShift(C, (c) => c, (c) => c, st, st.count, bn);
   const y = await runAffine(ctx, x, scale, shift, relu);
   if (!bn.runningMean || !bn.runningVar) return [y];
   let f: number;
@@ -154,30 +168,15 @@ export async function runInstanceNorm(ctx: KernelContext, x: NDArray, p: Instanc
   const [N, C] = [x.shape[0]!, x.shape[1]!];
   const L = spatial(x);
   checkChannels(op, C, [p.weight, 'weight'], [p.bias, 'bias'], [p.runningMean, 'running_mean'], [p.runningVar, 'running_var']);
-  const w = (c: number) => (p.weight ? p.weight.data[c]! : 1);
-  const b = (c: number) => (p.bias ? p.bias.data[c]! : 0);
   if (!p.useInputStats) {
     if (!p.runningMean || !p.runningVar) throw new Error(`${op}: use_input_stats=False needs running statistics`);
-    const scale = new Float32Array(C);
-    const shift = new Float32Array(C);
-    for (let c = 0; c < C; c++) {
-      const s = w(c) / Math.sqrt(p.runningVar.data[c]! + p.eps);
-      scale[c] = s;
-      shift[c] = b(c) - p.runningMean.data[c]! * s;
-    }
-    return [await runAffine(ctx, x, scale, shift, relu)];
+    // Normalising with running statistics is batch norm in eval mode.
+    return [await runBatchNormEval(ctx, x, { mean: p.runningMean, variance: p.runningVar, weight: p.weight, bias: p.bias, eps: p.eps }, relu)];
   }
   if (L <= 1) throw new Error(`${op}: expected more than 1 spatial element when training, got input [${x.shape.join(', ')}]`);
   const xPtr = ctx.input(x, op);
   const st = await segmentMoments(ctx, xPtr, N * C, L);
-  const scale = new Float32Array(N * C);
-  const shift = new Float32Array(N * C);
-  for (let i = 0; i < N * C; i++) {
-    const c = i % C;
-    const s = w(c) / Math.sqrt(st.m2[i]! / L + p.eps);
-    scale[i] = s;
-    shift[i] = b(c) - st.mean[i]! * s;
-  }
+  const { scale, shift } = scaleShift(N * C, (i) => i % C, (i) => i, st, L, p);
   const y = await runAffine(ctx, x, scale, shift, relu, true);
   if (!p.runningMean || !p.runningVar) return [y];
   const newMean = new Float32Array(C);
@@ -206,15 +205,7 @@ export async function runGroupNorm(ctx: KernelContext, x: NDArray, groups: numbe
   const cg = C / groups;
   const xPtr = ctx.input(x, op);
   const st = await segmentMoments(ctx, xPtr, N * groups, cg * L);
-  const scale = new Float32Array(N * C);
-  const shift = new Float32Array(N * C);
-  for (let i = 0; i < N * C; i++) {
-    const [n, c] = [Math.floor(i / C), i % C];
-    const g = n * groups + Math.floor(c / cg);
-    const s = (p.weight ? p.weight.data[c]! : 1) / Math.sqrt(st.m2[g]! / (cg * L) + p.eps);
-    scale[i] = s;
-    shift[i] = (p.bias ? p.bias.data[c]! : 0) - st.mean[g]! * s;
-  }
+  const { scale, shift } = scaleShift(N * C, (i) => i % C, (i) => Math.floor(i / C) * groups + Math.floor((i % C) / cg), st, cg * L, p);
   return runAffine(ctx, x, scale, shift, relu, true);
 }
 
